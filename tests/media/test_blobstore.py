@@ -1,0 +1,55 @@
+"""Contract tests: the same behaviour from every BlobStore adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from media_core.blobstore import BlobStore, LocalBlobStore, S3BlobStore
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
+    if request.param == "local":
+        yield LocalBlobStore(tmp_path / "blobs")
+        return
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="media")
+        yield S3BlobStore("media", client, prefix="rec")
+
+
+def test_put_then_get_returns_the_same_bytes(store: BlobStore) -> None:
+    store.put("t1/rec/a.wav", b"RIFF\x00data")
+    assert store.get("t1/rec/a.wav") == b"RIFF\x00data"
+    assert store.exists("t1/rec/a.wav")
+
+
+def test_put_accepts_a_file_path(store: BlobStore, tmp_path: Path) -> None:
+    src = tmp_path / "src.bin"
+    src.write_bytes(b"\x01\x02\x03")
+    store.put("t1/fax/page.tiff", src)
+    assert store.get("t1/fax/page.tiff") == b"\x01\x02\x03"
+
+
+def test_delete_makes_the_blob_absent(store: BlobStore) -> None:
+    store.put("k", b"x")
+    store.delete("k")
+    assert not store.exists("k")
+    with pytest.raises(KeyError):
+        store.get("k")
+
+
+def test_url_names_the_key(store: BlobStore) -> None:
+    store.put("t1/a.wav", b"x")
+    assert "t1/a.wav" in store.url("t1/a.wav")
+
+
+@pytest.mark.parametrize("bad", ["", "/etc/passwd", "../x", "a/../b", "a//b", "a\\b"])
+def test_rejects_keys_that_could_escape_the_store(store: BlobStore, bad: str) -> None:
+    with pytest.raises(ValueError, match="invalid blob key"):
+        store.put(bad, b"x")
