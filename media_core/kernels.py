@@ -1,0 +1,202 @@
+"""Numba kernels for media_core, and nothing else.
+
+Invariant: kernels never allocate and never validate; the public functions beside them
+(``g711.py``, ``mixer.py``) check shapes/dtypes, allocate outputs and then call in here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_ULAW_BIAS = 33  # G.711 Table 2a: bias of 33 on the 14-bit magnitude (0x84 on a 16-bit scale)
+_ULAW_CLIP = 0x1FFF
+_INT16_MIN = -32768
+_INT16_MAX = 32767
+
+
+@njit(cache=True, nogil=True)
+def _ulaw_encode_kernel(x: np.ndarray, out: np.ndarray) -> None:
+    """ITU-T G.711 clause 3 / Table 2a (mu-law), as in the ITU-T G.191 STL ``ulaw_compress``.
+
+    Negative inputs take the one's complement before the 2-bit shift so that the quantiser
+    is symmetric (x and -x-1 share a magnitude); the Sun/audioop code negates after the shift.
+    """
+    for k in range(x.size):
+        v = int(x.flat[k])
+        mag = ((~v) >> 2) + _ULAW_BIAS if v < 0 else (v >> 2) + _ULAW_BIAS
+        if mag > _ULAW_CLIP:
+            mag = _ULAW_CLIP
+        i = mag >> 6
+        seg = 1
+        while i != 0:
+            seg += 1
+            i >>= 1
+        code = ((8 - seg) << 4) | (0x0F - ((mag >> seg) & 0x0F))
+        if v >= 0:
+            code |= 0x80
+        out.flat[k] = code
+
+
+@njit(cache=True, nogil=True)
+def _ulaw_decode_kernel(codes: np.ndarray, out: np.ndarray) -> None:
+    """ITU-T G.711 clause 3 / Table 2a (mu-law) decoder: the mid-point of each decision interval."""
+    for k in range(codes.size):
+        c = np.int32(~np.int32(codes.flat[k]) & 0xFF)
+        seg = (c >> 4) & 0x07
+        mag = (((c & 0x0F) << 3) + 0x84) << seg
+        out.flat[k] = (0x84 - mag) if (c & 0x80) else (mag - 0x84)
+
+
+@njit(cache=True, nogil=True)
+def _alaw_encode_kernel(x: np.ndarray, out: np.ndarray) -> None:
+    """ITU-T G.711 clause 2 / Table 1a (A-law), as in the ITU-T G.191 STL ``alaw_compress``.
+
+    12-bit magnitude (one's complement for negatives), segment 0 and 1 share a step (the 2:1
+    compression at low level), sign bit 1 for positive, then even bits inverted (XOR 0x55).
+    """
+    for k in range(x.size):
+        v = int(x.flat[k])
+        ix = ((~v) >> 4) if v < 0 else (v >> 4)
+        if ix > 15:
+            exp = 1
+            while ix > 31:
+                ix >>= 1
+                exp += 1
+            ix = ix - 16 + (exp << 4)
+        if v >= 0:
+            ix |= 0x80
+        out.flat[k] = ix ^ 0x55
+
+
+@njit(cache=True, nogil=True)
+def _alaw_decode_kernel(codes: np.ndarray, out: np.ndarray) -> None:
+    """ITU-T G.711 clause 2 / Table 1a (A-law) decoder: the mid-point of each decision interval."""
+    for k in range(codes.size):
+        c = np.int32(codes.flat[k]) ^ 0x55
+        seg = (c & 0x70) >> 4
+        mant = c & 0x0F
+        if seg == 0:
+            mag = (mant << 4) + 8
+        else:
+            mag = ((mant << 4) + 0x108) << (seg - 1)
+        out.flat[k] = mag if (c & 0x80) else -mag
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _mix_minus_kernel(frames: np.ndarray, total: np.ndarray, out: np.ndarray) -> None:
+    """Mix-minus: out[i] = sat16(sum_j frames[j] - frames[i]); O(P*N) via one int32 total.
+
+    Rows that are all zero (silent talkers) are skipped in the sum: the test costs one pass
+    over the row and saves the add pass.
+    """
+    p, n = frames.shape
+    for t in range(n):
+        total[t] = 0
+    for j in range(p):
+        silent = True
+        for t in range(n):
+            if frames[j, t] != 0:
+                silent = False
+                break
+        if silent:
+            continue
+        for t in range(n):
+            total[t] += frames[j, t]
+    for i in range(p):
+        for t in range(n):
+            s = total[t] - frames[i, t]
+            if s > _INT16_MAX:
+                s = _INT16_MAX
+            elif s < _INT16_MIN:
+                s = _INT16_MIN
+            out[i, t] = s
+
+
+@njit(cache=True, nogil=True)
+def _mix_sparse_kernel(
+    frames: np.ndarray,
+    weights: np.ndarray,
+    row_ptr: np.ndarray,
+    cols: np.ndarray,
+    vals: np.ndarray,
+    acc: np.ndarray,
+    total: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """General mix with hears = 1 w^T + C, C sparse (CSR): out[i] = sat16(w.frames + C[i].frames).
+
+    Cost O(P*N + nnz(C)*N). Accumulator dtype follows ``weights`` (int32 exact, or float32).
+    """
+    p, n = frames.shape
+    for t in range(n):
+        total[t] = 0
+    for j in range(p):
+        w = weights[j]
+        if w == 0:
+            continue
+        for t in range(n):
+            total[t] += w * frames[j, t]
+    for i in range(p):
+        for t in range(n):
+            acc[t] = total[t]
+        for k in range(row_ptr[i], row_ptr[i + 1]):
+            j = cols[k]
+            c = vals[k]
+            for t in range(n):
+                acc[t] += c * frames[j, t]
+        for t in range(n):
+            s = np.round(acc[t])
+            if s > _INT16_MAX:
+                s = _INT16_MAX
+            elif s < _INT16_MIN:
+                s = _INT16_MIN
+            out[i, t] = np.int16(s)
+
+
+@njit(cache=True, nogil=True)
+def _split_hears_kernel(hears: np.ndarray, weights: np.ndarray, counts: np.ndarray) -> None:
+    """Pick per column j a base weight w_j (majority of three off-diagonal samples) and count exceptions per row."""
+    p = hears.shape[0]
+    for j in range(p):
+        if p == 1:
+            weights[j] = 0
+            continue
+        a = hears[(j + 1) % p, j]
+        if p <= 2:
+            weights[j] = a
+            continue
+        b = hears[(j + 2) % p, j]
+        if p > 3:
+            c = hears[(j + 3) % p, j]
+            weights[j] = a if (a == b or a == c) else b
+        else:
+            weights[j] = a if a == b else b
+    for i in range(p):
+        c = 0
+        for j in range(p):
+            if hears[i, j] != weights[j]:
+                c += 1
+        counts[i] = c
+
+
+@njit(cache=True, nogil=True)
+def _fill_exceptions_kernel(
+    hears: np.ndarray, weights: np.ndarray, row_ptr: np.ndarray, cols: np.ndarray, vals: np.ndarray
+) -> None:
+    """Fill CSR (row_ptr already cumulative) with C[i, j] = hears[i, j] - w_j where non-zero."""
+    p = hears.shape[0]
+    for i in range(p):
+        k = row_ptr[i]
+        for j in range(p):
+            if hears[i, j] != weights[j]:
+                cols[k] = j
+                vals[k] = hears[i, j] - weights[j]
+                k += 1
+
+
+@njit(cache=True, nogil=True)
+def _lut_kernel(x: np.ndarray, lut: np.ndarray, out: np.ndarray, offset: int) -> None:
+    """Table look-up out[k] = lut[x[k] + offset] (G.711 encode via a 64 K table, decode via 256)."""
+    for k in range(x.size):
+        out.flat[k] = lut[np.int32(x.flat[k]) + offset]

@@ -1,0 +1,177 @@
+"""Conference mixing: who hears whom is a matrix ``hears[listener, talker]``.
+
+Invariant: participant i receives sat16(sum_j hears[i, j] * frames[j]); the default matrix is
+mix-minus. Any matrix is split as ``hears = 1 w^T + C`` with C sparse, so the cost is
+O(P*N + nnz(C)*N): mix-minus, mute, gains and a few supervisors stay linear in P.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from media_core.kernels import (
+    _fill_exceptions_kernel,
+    _mix_minus_kernel,
+    _mix_sparse_kernel,
+    _split_hears_kernel,
+)
+
+Int16Array = npt.NDArray[np.int16]
+Float32Array = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class MixPlan:
+    """A ``hears`` matrix split into base column weights plus sparse per-listener corrections (CSR)."""
+
+    size: int
+    weights: npt.NDArray[Any]
+    row_ptr: npt.NDArray[np.int64]
+    cols: npt.NDArray[np.int64]
+    vals: npt.NDArray[Any]
+
+
+def _checked_frames(frames: Any) -> Int16Array:
+    arr = np.asarray(frames)
+    if arr.dtype != np.int16 or arr.ndim != 2:
+        raise TypeError(f"frames must be an int16 array of shape (P, N), got dtype {arr.dtype} shape {arr.shape}")
+    return np.ascontiguousarray(arr)
+
+
+def plan_mix(hears: Any) -> MixPlan:
+    """Split a ``hears`` matrix for :func:`mix` (cache the result while the matrix is unchanged).
+
+    Parameters
+    ----------
+    hears : ndarray of float32, shape (P, P)
+        ``hears[i, j]`` is the gain with which listener i hears talker j.
+
+    Returns
+    -------
+    MixPlan
+        Base weights and sparse corrections; integer matrices keep an exact int32 accumulator.
+    """
+    h = np.asarray(hears)
+    if h.ndim != 2 or h.shape[0] != h.shape[1]:
+        raise ValueError(f"hears must be square (P, P), got shape {h.shape}")
+    if h.dtype != np.float32:
+        raise TypeError(f"hears must be float32, got dtype {h.dtype}")
+    if not np.all(np.isfinite(h)):
+        bad = np.argwhere(~np.isfinite(h))[0]
+        raise ValueError(f"hears[{bad[0]}, {bad[1]}] = {h[tuple(bad)]} is not finite")
+    integral = bool(np.all(h == np.round(h))) and float(np.abs(h).max(initial=0.0)) <= 1024.0
+    work = np.ascontiguousarray(h.astype(np.int32) if integral else h)
+    p = work.shape[0]
+    weights = np.empty(p, work.dtype)
+    counts = np.empty(p, np.int64)
+    _split_hears_kernel(work, weights, counts)
+    row_ptr = np.zeros(p + 1, np.int64)
+    np.cumsum(counts, out=row_ptr[1:])
+    cols = np.empty(int(row_ptr[-1]), np.int64)
+    vals = np.empty(int(row_ptr[-1]), work.dtype)
+    _fill_exceptions_kernel(work, weights, row_ptr, cols, vals)
+    return MixPlan(p, weights, row_ptr, cols, vals)
+
+
+def mix(frames: Int16Array, hears: Float32Array | MixPlan | None = None) -> Int16Array:
+    """Mix one frame of every participant into what each participant hears.
+
+    Parameters
+    ----------
+    frames : ndarray of int16, shape (P, N)
+        Row j is talker j's frame (N samples, e.g. 160 for 20 ms at 8 kHz).
+    hears : ndarray of float32, shape (P, P), MixPlan, or None
+        ``hears[i, j]`` is the gain of talker j in listener i's mix. None means mix-minus
+        (everyone hears everyone but themselves), computed as total minus own in O(P*N).
+
+    Returns
+    -------
+    ndarray of int16, shape (P, N)
+        Row i is sat16(sum_j hears[i, j] * frames[j]); float gains round half to even.
+
+    Raises
+    ------
+    TypeError
+        If ``frames`` is not a 2-D int16 array or ``hears`` is not float32.
+    ValueError
+        If ``hears`` is not (P, P) or holds a non-finite gain.
+    """
+    f = _checked_frames(frames)
+    p, n = f.shape
+    out = np.empty((p, n), np.int16)
+    if hears is None:
+        _mix_minus_kernel(f, np.empty(n, np.int32), out)
+        return out
+    plan = hears if isinstance(hears, MixPlan) else plan_mix(hears)
+    if plan.size != p:
+        raise ValueError(f"hears is for {plan.size} participants but frames has {p} rows")
+    acc = np.empty(n, plan.weights.dtype)
+    total = np.empty(n, plan.weights.dtype)
+    _mix_sparse_kernel(f, plan.weights, plan.row_ptr, plan.cols, plan.vals, acc, total, out)
+    return out
+
+
+# --- hears matrix builders: each returns a new matrix -------------------------------------
+
+
+def mix_minus_hears(p: int) -> Float32Array:
+    """Everyone hears everyone but themselves."""
+    if p < 0:
+        raise ValueError(f"participant count must be >= 0, got {p}")
+    h = np.ones((p, p), np.float32)
+    np.fill_diagonal(h, 0.0)
+    return h
+
+
+def _copy_checked(hears: Float32Array, *who: int) -> Float32Array:
+    p = hears.shape[0]
+    for w in who:
+        if not 0 <= w < p:
+            raise IndexError(f"participant index {w} out of range for {p} participants")
+    return hears.copy()
+
+
+def listen_hears(hears: Float32Array, supervisor: int) -> Float32Array:
+    """Supervisor hears everyone and is heard by nobody."""
+    h = _copy_checked(hears, supervisor)
+    h[supervisor, :] = 1.0
+    h[:, supervisor] = 0.0
+    return h
+
+
+def whisper_hears(hears: Float32Array, supervisor: int, agent: int) -> Float32Array:
+    """Supervisor hears everyone; only ``agent`` hears the supervisor."""
+    h = listen_hears(_copy_checked(hears, supervisor, agent), supervisor)
+    h[agent, supervisor] = 1.0
+    return h
+
+
+def barge_hears(hears: Float32Array, supervisor: int) -> Float32Array:
+    """Supervisor hears everyone and everyone hears the supervisor."""
+    h = _copy_checked(hears, supervisor)
+    h[supervisor, :] = 1.0
+    h[:, supervisor] = 1.0
+    h[supervisor, supervisor] = 0.0
+    return h
+
+
+def mute_hears(hears: Float32Array, muted: Iterable[int]) -> Float32Array:
+    """Nobody hears the muted participants (they still hear the room)."""
+    who = list(muted)
+    h = _copy_checked(hears, *who)
+    h[:, who] = 0.0
+    return h
+
+
+def gain_hears(hears: Float32Array, talker: int, gain: float) -> Float32Array:
+    """Everyone hears ``talker`` scaled by ``gain`` (e.g. 0.5 for -6 dB)."""
+    if not np.isfinite(gain):
+        raise ValueError(f"gain must be finite, got {gain}")
+    h = _copy_checked(hears, talker)
+    h[:, talker] *= np.float32(gain)
+    return h
