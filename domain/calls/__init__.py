@@ -1,0 +1,1 @@
+"""A call: its events, its state (a fold of them) and the status machine."""

@@ -1,0 +1,120 @@
+"""Call state as a fold of its events, and the call-status machine.
+
+Invariants: a terminal status is final; non-terminal status callbacks apply only in
+SequenceNumber order (gateways deliver them out of order); each request id answers once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import singledispatch
+from typing import Any
+
+from domain.calls.events import (
+    CallStarted,
+    CallStatusChanged,
+    DialEnded,
+    DigitsGathered,
+    StepDecided,
+    VoicemailLeft,
+)
+from domain.events import DomainEvent
+
+TERMINAL = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+STATUSES = frozenset({"queued", "initiated", "ringing", "in-progress", "answered"}) | TERMINAL
+
+
+@dataclass(frozen=True, slots=True)
+class CallState:
+    call_sid: str = ""
+    tenant_id: str = ""
+    from_number: str = ""
+    to_number: str = ""
+    direction: str = ""
+    status: str = "new"
+    status_seq: int = -1
+    plan_id: str = ""
+    plan_version: int = 0
+    step: int = 0
+    awaiting: str = ""
+    scratch: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    responses: Mapping[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
+    last_request: str = ""
+    last_instructions: tuple[dict[str, Any], ...] = ()
+    digits: tuple[str, ...] = ()
+    voicemails: int = 0
+
+    @property
+    def started(self) -> bool:
+        return self.status != "new"
+
+    @property
+    def ended(self) -> bool:
+        return self.status in TERMINAL
+
+
+@singledispatch
+def evolve(event: DomainEvent, state: CallState) -> CallState:
+    """Apply one event; event types this fold does not care about leave the state as it is."""
+    return state
+
+
+@evolve.register
+def _(e: CallStarted, s: CallState) -> CallState:
+    return replace(s, call_sid=e.call_sid, from_number=e.from_number, to_number=e.to_number,
+                   direction=e.direction, status=e.status or "ringing", plan_id=e.plan_id,
+                   plan_version=e.plan_version)
+
+
+@evolve.register
+def _(e: StepDecided, s: CallState) -> CallState:
+    emitted = tuple(e.instructions)
+    scratch = s.scratch
+    if e.scratch:
+        scratch = {**scratch, e.node: e.scratch}
+    responses = s.responses
+    if e.request_id:
+        responses = {**responses, e.request_id: responses.get(e.request_id, ()) + emitted}
+    same_request = bool(e.request_id) and e.request_id == s.last_request
+    last = s.last_instructions + emitted if same_request else emitted
+    return replace(s, step=e.step, awaiting=e.node if e.awaiting else "", scratch=scratch,
+                   responses=responses, last_request=e.request_id, last_instructions=last)
+
+
+@evolve.register
+def _(e: DigitsGathered, s: CallState) -> CallState:
+    return replace(s, digits=s.digits + (e.digits,))
+
+
+@evolve.register
+def _(e: VoicemailLeft, s: CallState) -> CallState:
+    return replace(s, voicemails=s.voicemails + 1)
+
+
+@evolve.register
+def _(e: DialEnded, s: CallState) -> CallState:
+    return s
+
+
+@evolve.register
+def _(e: CallStatusChanged, s: CallState) -> CallState:
+    return apply_status(s, e.status, e.sequence_number)
+
+
+def apply_status(s: CallState, status: str, seq: int) -> CallState:
+    """The status machine: terminal is final, otherwise only newer sequence numbers apply."""
+    if s.ended:
+        return s
+    if status in TERMINAL:
+        return replace(s, status=status, status_seq=max(seq, s.status_seq))
+    if seq >= 0 and seq <= s.status_seq:
+        return s
+    return replace(s, status=status, status_seq=max(seq, s.status_seq))
+
+
+def fold(events: Iterable[DomainEvent], state: CallState | None = None) -> CallState:
+    s = state or CallState()
+    for e in events:
+        s = evolve(e, s)
+    return s

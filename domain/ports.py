@@ -1,0 +1,37 @@
+"""Ports the shell implements: the event store. Adapters live in functions/chalicelib/stores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from domain.events import StoredEvent
+
+
+class ConcurrencyError(Exception):
+    """Another writer appended to the stream first: reload, decide again, retry."""
+
+    def __init__(self, stream_id: str, expected_version: int) -> None:
+        super().__init__(f"stream {stream_id!r} moved past expected version {expected_version}")
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+class EventStore(Protocol):
+    """Append-only streams with optimistic concurrency and an ordered per-tenant log."""
+
+    def load(self, stream_id: str) -> tuple[list[StoredEvent], int]:
+        """All events of a stream in version order, and the stream's version (0 if empty)."""
+        ...
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version (0 if empty), without loading it."""
+        ...
+
+    def append(self, stream_id: str, events: Sequence[StoredEvent], expected_version: int) -> int:
+        """Append all or nothing; raise ConcurrencyError if the stream is not at expected_version."""
+        ...
+
+    def read_log(self, tenant_id: str | None, after: str = "", limit: int = 1000) -> list[StoredEvent]:
+        """A tenant's events (all tenants if None) in log order, after an opaque position cursor."""
+        ...

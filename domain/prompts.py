@@ -1,0 +1,39 @@
+"""System prompts the caller hears, per language (``<Say language>``). Tenants override them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from domain.instructions import Say
+
+PROMPTS: dict[str, dict[str, str]] = {
+    "en": {
+        "invalid": "Sorry, that is not a valid choice.",
+        "voicemail": "Nobody is available to take your call. Please leave a message after the tone.",
+        "voicemail_thanks": "Thank you. Your message has been recorded. Goodbye.",
+        "not_in_service": "The number you have called is not in service.",
+        "error": "We are sorry, we cannot take your call right now. Goodbye.",
+        "goodbye": "Goodbye.",
+        "closed": "We are closed right now. Please call again during business hours.",
+    },
+    "ru": {
+        "invalid": "Извините, такого варианта нет.",
+        "voicemail": "Сейчас никто не может ответить. Оставьте сообщение после сигнала.",
+        "voicemail_thanks": "Спасибо, ваше сообщение записано. До свидания.",
+        "not_in_service": "Набранный вами номер не обслуживается.",
+        "error": "Извините, сейчас мы не можем принять ваш звонок. До свидания.",
+        "goodbye": "До свидания.",
+        "closed": "Сейчас мы не работаем. Пожалуйста, позвоните в рабочее время.",
+    },
+}
+
+LANGUAGE_TAGS = {"en": "en-US", "ru": "ru-RU"}
+
+
+def say(key: str, language: str, overrides: Mapping[str, Any] | None = None) -> Say:
+    """The prompt ``key`` in ``language`` (a tag like ``ru-RU`` or ``ru``), English if unknown."""
+    short = language.split("-")[0].lower()
+    text = (overrides or {}).get(key) or PROMPTS.get(short, PROMPTS["en"]).get(key) or PROMPTS["en"][key]
+    tag = language if "-" in language else LANGUAGE_TAGS.get(short, "en-US")
+    return Say(text=str(text), language=tag)

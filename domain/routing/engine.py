@@ -1,0 +1,140 @@
+"""decide: (call state, gateway callback, tenant, now) -> new events + instructions. Pure.
+
+Invariant: every instruction emitted is recorded in a StepDecided event under the request id
+that caused it, so a repeated webhook is answered from the events with the same LaML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import domain.actions  # noqa: F401  (registers the built-in actions)
+from domain.actions.base import Context, Continue, Finish, Outcome, Wait, lookup
+from domain.calls.events import CallStarted, CallStatusChanged, StepDecided
+from domain.calls.state import CallState, apply_status, evolve
+from domain.events import DomainEvent
+from domain.instructions import Hangup, Instruction, from_json, to_json
+from domain.prompts import say
+from domain.routing.plan import Plan
+from domain.tenant import TenantSnapshot
+
+MAX_HOPS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """A gateway webhook, reduced to what decide needs."""
+
+    kind: str  # "incoming" | "action" | "status"
+    request_id: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    node: str = ""
+    step: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    events: tuple[DomainEvent, ...]
+    instructions: tuple[Instruction, ...]
+
+
+def action_url(node_id: str, step: int) -> str:
+    # Keys in sorted order: the shell rebuilds the signed URL from parsed query parameters.
+    return f"voice?node={quote(node_id, safe='')}&step={step}"
+
+
+def decide(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime) -> Decision:
+    if cb.kind == "status":
+        return _status(state, cb)
+    if cb.kind == "incoming" and not state.started:
+        return _incoming(state, cb, tenant, now)
+    if state.ended:
+        return Decision((), (Hangup(),))
+    if cb.kind == "incoming" or cb.node != state.awaiting or cb.step != state.step:
+        # A re-fetch or a stale callback: say what the call is doing now, record nothing.
+        return Decision((), tuple(from_json(i) for i in state.last_instructions) or (Hangup(),))
+    plan = tenant.plan_versions.get((state.plan_id, state.plan_version))
+    if plan is None:
+        return _fail(state, cb, tenant, now, "", f"plan {state.plan_id} v{state.plan_version} is gone", [])
+    return _walk(state, cb, tenant, now, plan, cb.node, resume=True, events=[])
+
+
+def _status(state: CallState, cb: Callback) -> Decision:
+    status = cb.params.get("CallStatus", "")
+    seq = int(cb.params.get("SequenceNumber", "-1") or -1)
+    changed = CallStatusChanged(status=status, sequence_number=seq,
+                                duration=int(cb.params.get("CallDuration", "0") or 0),
+                                sip_response_code=cb.params.get("SipResponseCode", ""), params=dict(cb.params))
+    # Record every distinct callback (audit), even when the status machine ignores it.
+    return Decision((changed,), ())
+
+
+def _incoming(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime) -> Decision:
+    p = cb.params
+    plan = tenant.plan_for_number(p.get("To", ""))
+    started = CallStarted(call_sid=p["CallSid"], from_number=p.get("From", ""), to_number=p.get("To", ""),
+                          direction=p.get("Direction", "inbound"), account_sid=p.get("AccountSid", ""),
+                          status=p.get("CallStatus", "ringing"), plan_id=plan.plan_id if plan else "",
+                          plan_version=plan.version if plan else 0, params=dict(p))
+    state = evolve(started, state)
+    if plan is None:
+        return _fail(state, cb, tenant, now, "", "no routing plan for this number", [started],
+                     prompt="not_in_service")
+    return _walk(state, cb, tenant, now, plan, plan.root, resume=False, events=[started])
+
+
+def _fail(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime, node: str, why: str,
+          events: list[DomainEvent], prompt: str = "error") -> Decision:
+    out = (say(prompt, tenant.language), Hangup())
+    step = StepDecided(step=state.step + 1, node=node, action="error", branch="", inputs={"error": why},
+                       instructions=[to_json(i) for i in out], request_id=cb.request_id,
+                       plan_version=state.plan_version, at=now.isoformat())
+    return Decision((*events, step), out)
+
+
+def _walk(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime, plan: Plan, node_id: str,
+          *, resume: bool, events: list[DomainEvent]) -> Decision:
+    local_now = now.astimezone(ZoneInfo(tenant.timezone))
+    scratch: dict[str, Mapping[str, Any]] = dict(state.scratch)
+    emitted: list[Instruction] = []
+    step = state.step
+    for _ in range(MAX_HOPS):
+        node = plan.nodes.get(node_id)
+        action = lookup(node.action) if node else None
+        if node is None or action is None:
+            why = f"unknown node {node_id!r}" if node is None else f"unknown action {node.action!r}"
+            failed = _fail(state, cb, tenant, now, node_id, why, [])
+            return Decision((*events, *failed.events), (*emitted, *failed.instructions))
+        step += 1
+        ctx = Context(call=state, tenant=tenant, now=local_now, action_url=action_url(node.id, step),
+                      scratch=scratch.get(node.id, {}), params=cb.params)
+        outcome: Outcome = action.resume(node, ctx) if resume else action.enter(node, ctx)
+        resume = False
+        here = list(outcome.instructions)
+        events.extend(outcome.events)
+        branch = outcome.branch if isinstance(outcome, Continue | Finish) else ""
+        next_id = node.child(branch) if isinstance(outcome, Continue) else None
+        if isinstance(outcome, Continue) and next_id is None:
+            here.append(Hangup())  # the plan ends here
+        new_scratch = outcome.scratch if isinstance(outcome, Continue | Wait) else None
+        if new_scratch is not None:
+            scratch[node.id] = new_scratch
+        events.append(StepDecided(step=step, node=node.id, action=node.action, branch=branch,
+                                  inputs=dict(outcome.inputs), instructions=[to_json(i) for i in here],
+                                  awaiting=isinstance(outcome, Wait), scratch=dict(new_scratch or {}),
+                                  request_id=cb.request_id, plan_version=plan.version, at=now.isoformat()))
+        emitted.extend(here)
+        if isinstance(outcome, Wait | Finish) or next_id is None:
+            return Decision(tuple(events), tuple(emitted))
+        node_id = next_id
+    failed = _fail(state, cb, tenant, now, node_id, f"more than {MAX_HOPS} steps without waiting for the caller",
+                   [])
+    return Decision((*events, *failed.events), (*emitted, *failed.instructions))
+
+
+__all__ = ["Callback", "Decision", "action_url", "apply_status", "decide"]

@@ -1,0 +1,14 @@
+"""vpbx Chalice app: thin; every feature is a blueprint in chalicelib."""
+
+from chalice import Chalice
+
+from chalicelib import media_events, webhooks
+
+app = Chalice(app_name="vpbx")
+app.register_blueprint(webhooks.bp)
+app.register_blueprint(media_events.bp)
+
+
+@app.route("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}

@@ -1,0 +1,1 @@
+"""The shell of vpbx: Chalice blueprints, adapters (stores, mail, blobs) and the CLI."""

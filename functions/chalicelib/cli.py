@@ -1,0 +1,32 @@
+"""The ``vpbx`` console command. Each subcommand lives in a module of ``chalicelib.commands``
+that exposes ``register(subparsers)``; adding a command is adding a module name below."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMAND_MODULES = [
+    "chalicelib.commands.serve",
+    "chalicelib.commands.simulate",
+    "chalicelib.commands.events",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vpbx", description="vpbx, a cloud PBX backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result = args.func(args)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``vpbx`` console command, one module each."""

@@ -1,0 +1,54 @@
+"""vpbx serve: the PBX on the embedded default (SQLite, local files, chalice local)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from chalicelib.bootstrap import get_services
+from chalicelib.demo import DEMO_NUMBER, DEMO_TENANT, seed_demo
+from chalicelib.server import make_server
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="run the PBX (HTTP API, webhooks, web app) on this machine")
+    p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--seed-demo", action="store_true", help="create the demo tenant if missing")
+    p.add_argument("--no-media", action="store_true", help="do not start the media core next to the backend")
+    p.set_defaults(func=run)
+
+
+def _start_media(port: int) -> subprocess.Popen[bytes] | None:
+    try:
+        import media_core.server  # noqa: F401
+    except ImportError:
+        return None
+    env = {**os.environ, "VPBX_BACKEND_URL": os.environ.get("VPBX_BACKEND_URL", f"http://127.0.0.1:{port}")}
+    media_port = os.environ.get("VPBX_MEDIA_PORT", str(port + 100))
+    return subprocess.Popen([sys.executable, "-m", "media_core.server", "--host", "127.0.0.1", "--port", media_port],
+                            env=env)
+
+
+def run(args: argparse.Namespace) -> int:
+    services = get_services()
+    if args.seed_demo and seed_demo(services.tenants, services.settings.demo_auth_token):
+        print(f"seeded the demo tenant {DEMO_TENANT!r} (number {DEMO_NUMBER})")
+    media = None if args.no_media else _start_media(args.port)
+    base = services.settings.public_url
+    print(f"vpbx on http://{args.host}:{args.port}  (store: {services.settings.store})")
+    print(f"  voice webhook:  {base}/webhooks/{DEMO_TENANT}/voice")
+    print(f"  status webhook: {base}/webhooks/{DEMO_TENANT}/status")
+    print(f"  web app:        {base}/app/")
+    print(f"  try:  .venv/bin/vpbx simulate --to {DEMO_NUMBER} --from +15550002000 --digits 1 --dial no-answer")
+    server = make_server(args.host, args.port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if media is not None:
+            media.terminate()
+    return 0

@@ -1,0 +1,128 @@
+"""DynamoDB event store through pynamodb: partition = stream, sort = version.
+
+Invariant: every put is conditional on ``attribute_not_exists`` of its (stream, version), and a
+batch goes in one TransactWriteItems, so two writers at the same expected version cannot both
+win and a batch is never half-written. A global index (tenant, log_key) replays a tenant's log
+in time order; log_key = recorded_at # stream # version is also the opaque position cursor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.stores import check_batch, dumps
+from domain.events import StoredEvent
+from domain.ports import ConcurrencyError
+
+MAX_TRANSACTION_ITEMS = 100
+
+
+def _model(table: str, host: str | None, region: str) -> type[Model]:
+    class TenantLog(GlobalSecondaryIndex[Any]):
+        class Meta:
+            index_name = "tenant-log"
+            projection = AllProjection()
+
+        tenant_id = UnicodeAttribute(hash_key=True)
+        log_key = UnicodeAttribute(range_key=True)
+
+    class EventItem(Model):
+        class Meta:
+            table_name = table
+            billing_mode = "PAY_PER_REQUEST"
+            stream_view_type = "NEW_IMAGE"
+
+        stream_id = UnicodeAttribute(hash_key=True)
+        version = NumberAttribute(range_key=True)
+        tenant_id = UnicodeAttribute()
+        log_key = UnicodeAttribute()
+        event_id = UnicodeAttribute()
+        event_type = UnicodeAttribute()
+        schema_version = NumberAttribute()
+        occurred_at = UnicodeAttribute()
+        recorded_at = UnicodeAttribute()
+        correlation_id = UnicodeAttribute()
+        causation_id = UnicodeAttribute()
+        data = UnicodeAttribute()
+        by_tenant = TenantLog()
+
+    EventItem.Meta.region = region  # type: ignore[attr-defined]
+    if host:
+        EventItem.Meta.host = host  # type: ignore[attr-defined]
+    return EventItem
+
+
+class DynamoDBEventStore:
+    def __init__(self, table: str, *, host: str | None = None, region: str = "us-east-1",
+                 create: bool = False) -> None:
+        self.table = table
+        self.host = host
+        self.region = region
+        self.model = _model(table, host, region)
+        self._connection = Connection(region=region, host=host)
+        if create and not self.model.exists():
+            self.model.create_table(wait=True)
+
+    def load(self, stream_id: str) -> tuple[list[StoredEvent], int]:
+        items = self.model.query(stream_id, consistent_read=True, scan_index_forward=True)
+        events = [_event(i) for i in items]
+        return events, events[-1].version if events else 0
+
+    def stream_version(self, stream_id: str) -> int:
+        items = list(self.model.query(stream_id, consistent_read=True, scan_index_forward=False, limit=1))
+        return int(items[0].version) if items else 0
+
+    def append(self, stream_id: str, events: Sequence[StoredEvent], expected_version: int) -> int:
+        check_batch(stream_id, events, expected_version)
+        if not events:
+            return expected_version
+        if len(events) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS} events in one append, got {len(events)}")
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                for e in events:
+                    tx.save(self._item(e), condition=self.model.stream_id.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
+            if "ConditionalCheckFailed" in reasons:
+                raise ConcurrencyError(stream_id, expected_version) from exc
+            raise
+        return expected_version + len(events)
+
+    def read_log(self, tenant_id: str | None, after: str = "", limit: int = 1000) -> list[StoredEvent]:
+        if tenant_id is None:
+            # Whole-table replay (all tenants): a scan sorted by log key; fine for rebuilds, not hot paths.
+            every = sorted((_event(i) for i in self.model.scan()), key=lambda e: e.position)
+            return [e for e in every if e.position > after][:limit]
+        condition = self.model.log_key > after if after else None
+        items = self.model.by_tenant.query(tenant_id, range_key_condition=condition, limit=limit,
+                                           scan_index_forward=True)
+        return [_event(i) for i in items][:limit]
+
+    def _item(self, e: StoredEvent) -> Model:
+        return self.model(e.stream_id, e.version, tenant_id=e.tenant_id, log_key=log_key(e), event_id=e.event_id,
+                          event_type=e.event_type, schema_version=e.schema_version, occurred_at=e.occurred_at,
+                          recorded_at=e.recorded_at, correlation_id=e.correlation_id or "-",
+                          causation_id=e.causation_id or "-", data=dumps(dict(e.data)))
+
+
+def log_key(e: StoredEvent) -> str:
+    return f"{e.recorded_at}#{e.stream_id}#{e.version:010d}"
+
+
+def _event(i: Any) -> StoredEvent:
+    return StoredEvent(tenant_id=i.tenant_id, stream_id=i.stream_id, version=int(i.version), event_id=i.event_id,
+                       event_type=i.event_type, schema_version=int(i.schema_version), occurred_at=i.occurred_at,
+                       recorded_at=i.recorded_at,
+                       correlation_id="" if i.correlation_id == "-" else i.correlation_id,
+                       causation_id="" if i.causation_id == "-" else i.causation_id,
+                       data=json.loads(i.data), position=i.log_key)

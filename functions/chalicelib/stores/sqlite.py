@@ -1,0 +1,118 @@
+"""SQLite event store (the embedded default): WAL, unique (stream, version), global position.
+
+Invariant: an append is one IMMEDIATE transaction that checks the stream's version and inserts
+every event, or nothing; the unique index backs the check against any other writer.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from chalicelib.stores import check_batch, dumps
+from domain.events import StoredEvent
+from domain.ports import ConcurrencyError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+  position INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id TEXT NOT NULL,
+  stream_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  event_id TEXT NOT NULL UNIQUE,
+  event_type TEXT NOT NULL,
+  schema_version INTEGER NOT NULL,
+  occurred_at TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  correlation_id TEXT NOT NULL,
+  causation_id TEXT NOT NULL,
+  data TEXT NOT NULL,
+  UNIQUE (stream_id, version)
+);
+CREATE INDEX IF NOT EXISTS events_by_tenant ON events (tenant_id, position);
+"""
+COLUMNS = ("tenant_id, stream_id, version, event_id, event_type, schema_version, occurred_at, recorded_at, "
+           "correlation_id, causation_id, data")
+
+
+class SQLiteEventStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._conn().executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    def load(self, stream_id: str) -> tuple[list[StoredEvent], int]:
+        rows = self._conn().execute(
+            f"SELECT position, {COLUMNS} FROM events WHERE stream_id = ? ORDER BY version", (stream_id,)
+        ).fetchall()
+        events = [_row(r) for r in rows]
+        return events, events[-1].version if events else 0
+
+    def stream_version(self, stream_id: str) -> int:
+        row = self._conn().execute("SELECT MAX(version) FROM events WHERE stream_id = ?", (stream_id,)).fetchone()
+        return int(row[0] or 0)
+
+    def append(self, stream_id: str, events: Sequence[StoredEvent], expected_version: int) -> int:
+        check_batch(stream_id, events, expected_version)
+        if not events:
+            return expected_version
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT MAX(version) FROM events WHERE stream_id = ?", (stream_id,)).fetchone()
+            if int(row[0] or 0) != expected_version:
+                raise ConcurrencyError(stream_id, expected_version)
+            conn.executemany(
+                f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [(e.tenant_id, e.stream_id, e.version, e.event_id, e.event_type, e.schema_version, e.occurred_at,
+                  e.recorded_at, e.correlation_id, e.causation_id, dumps(dict(e.data))) for e in events],
+            )
+            conn.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            conn.execute("ROLLBACK")
+            if "stream_id" in str(exc):
+                raise ConcurrencyError(stream_id, expected_version) from exc
+            raise ValueError(f"event store refused the batch: {exc}") from exc
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return expected_version + len(events)
+
+    def read_log(self, tenant_id: str | None, after: str = "", limit: int = 1000) -> list[StoredEvent]:
+        start = int(after or 0)
+        if tenant_id is None:
+            rows = self._conn().execute(
+                f"SELECT position, {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                (start, limit)).fetchall()
+        else:
+            rows = self._conn().execute(
+                f"SELECT position, {COLUMNS} FROM events WHERE tenant_id = ? AND position > ? "
+                "ORDER BY position LIMIT ?", (tenant_id, start, limit)).fetchall()
+        return [_row(r) for r in rows]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+def _row(r: tuple) -> StoredEvent:  # type: ignore[type-arg]
+    return StoredEvent(tenant_id=r[1], stream_id=r[2], version=r[3], event_id=r[4], event_type=r[5],
+                       schema_version=r[6], occurred_at=r[7], recorded_at=r[8], correlation_id=r[9],
+                       causation_id=r[10], data=json.loads(r[11]), position=f"{r[0]:016d}")

@@ -1,0 +1,89 @@
+"""Jitter buffer for fixed 20 ms frames, ordered by RTP sequence number.
+
+Invariant: ``pop`` is called once per 20 ms tick and always returns exactly one frame: the
+next in sequence, or a concealment frame (the last good payload repeated, then silence) when
+it is missing. Sequence numbers are extended across 16-bit wrap (RFC 3550 appendix A.1);
+duplicates and packets older than the playout point are dropped and counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    payload: bytes
+    concealed: bool
+
+
+class JitterBuffer:
+    """Reorders, de-duplicates and conceals; adds ``depth`` frames of delay before playout starts."""
+
+    def __init__(
+        self, frame_bytes: int, silence_byte: int, depth: int = 2, max_depth: int = 10, max_conceal: int = 3
+    ) -> None:
+        if not 0 <= depth < max_depth:
+            raise ValueError(f"need 0 <= depth < max_depth, got depth={depth} max_depth={max_depth}")
+        self.frame_bytes = frame_bytes
+        self.silence = bytes([silence_byte]) * frame_bytes
+        self.depth, self.max_depth, self.max_conceal = depth, max_depth, max_conceal
+        self.received = self.duplicates = self.late = self.concealed = self.reordered = 0
+        self.reset()
+
+    def reset(self) -> None:
+        self._slots: dict[int, bytes] = {}
+        self._highest: int | None = None  # highest extended sequence number seen
+        self._next: int | None = None  # extended sequence number to play next
+        self._last_good = self.silence
+        self._missing_run = 0
+
+    def _extend(self, seq: int) -> int:
+        if self._highest is None:
+            return seq
+        base = self._highest
+        candidate = (base & ~0xFFFF) | seq
+        if candidate - base > 0x8000:
+            candidate -= 0x10000
+        elif base - candidate > 0x8000:
+            candidate += 0x10000
+        return candidate
+
+    def push(self, seq: int, payload: bytes) -> None:
+        ext = self._extend(seq)
+        if self._next is not None and ext < self._next:
+            self.late += 1
+            return
+        if ext in self._slots:
+            self.duplicates += 1
+            return
+        if self._highest is not None and ext < self._highest:
+            self.reordered += 1
+        self.received += 1
+        if len(payload) != self.frame_bytes:  # pad or cut odd sizes so the mixer always sees whole frames
+            payload = (payload + self.silence)[: self.frame_bytes]
+        self._slots[ext] = payload
+        if self._highest is None or ext > self._highest:
+            self._highest = ext
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def pop(self) -> Frame:
+        if self._next is None:
+            if self._highest is None or len(self._slots) <= self.depth:
+                return Frame(self.silence, True)  # still filling: play silence, not counted as loss
+            self._next = min(self._slots)
+        if self._highest is not None and self._highest - self._next >= self.max_depth:
+            # Sender clock ran ahead or a burst arrived: drop the oldest to bound the delay.
+            for stale in [s for s in self._slots if s < self._highest - self.depth]:
+                del self._slots[stale]
+            self._next = self._highest - self.depth
+        payload = self._slots.pop(self._next, None)
+        self._next += 1
+        if payload is not None:
+            self._last_good, self._missing_run = payload, 0
+            return Frame(payload, False)
+        self.concealed += 1
+        self._missing_run += 1
+        return Frame(self._last_good if self._missing_run <= self.max_conceal else self.silence, True)
