@@ -1,7 +1,6 @@
 """vpbx Chalice app: thin; every feature is a blueprint in chalicelib."""
 
 from chalice import Chalice
-
 from chalicelib import media_events, webhooks
 
 app = Chalice(app_name="vpbx")

@@ -69,8 +69,11 @@ Outcome = Continue | Wait | Finish
 
 
 class Action(Protocol):
-    name: str
-    schema: Mapping[str, Any]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def schema(self) -> Mapping[str, Any]: ...
 
     def enter(self, node: Node, ctx: Context) -> Outcome: ...
 
