@@ -28,6 +28,8 @@ DEFAULTS: dict[tuple[str, str], Any] = {
     ("Conference", "muted"): False, ("Conference", "start_conference_on_enter"): True,
     ("Conference", "end_conference_on_exit"): False, ("Conference", "beep"): True,
 }
+# An empty value that means something ("no finishing key") must still be rendered.
+EMPTY_MEANINGFUL = {("Gather", "finish_on_key"), ("Record", "finish_on_key")}
 _env = Environment(loader=PackageLoader("chalicelib", "templates"), autoescape=select_autoescape(["xml", "j2"]),
                    trim_blocks=True, lstrip_blocks=True)
 _template = _env.get_template("laml.xml.j2")
@@ -73,7 +75,7 @@ def to_node(i: Instruction, base: str) -> XmlNode:
             text = absolute(v, base) if verb in ("Play", "Redirect") else str(v)
         elif f.name == nested_field:
             children = [to_node(c, base) for c in v]
-        elif v == "" or DEFAULTS.get((verb, f.name), object()) == v and type(v) is type(DEFAULTS[(verb, f.name)]):
+        elif (v == "" and (verb, f.name) not in EMPTY_MEANINGFUL) or DEFAULTS.get((verb, f.name), object()) == v and type(v) is type(DEFAULTS[(verb, f.name)]):
             continue
         else:
             attrs.append((camel(f.name), absolute(v, base) if f.name in URL_ATTRS else _value(v)))
