@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from chalicelib.gateway_api import GatewayApi, gateway_from_env
 from chalicelib.settings import Settings
 from chalicelib.tenants import TenantRepository
 from domain.ports import EventStore
@@ -27,6 +29,7 @@ class Services:
     tenants: TenantRepository
     clock: Callable[[], datetime] = utc_now
     new_id: Callable[[], str] = new_id
+    gateway: GatewayApi = field(default_factory=lambda: gateway_from_env(os.environ))
 
 
 def make_store(settings: Settings) -> EventStore:
