@@ -1,0 +1,53 @@
+"""What a fax session produces: pages and the facts the FaxReceived event reports.
+
+Invariant: plain frozen data; rendering and delivery read it, never mutate it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from media_core.fax.t4 import DecodedPage, Encoding
+
+
+@dataclass(frozen=True)
+class FaxPage:
+    number: int
+    decoded: DecodedPage
+    dpi: tuple[int, int]
+    encoding: Encoding
+    ecm: bool
+
+
+@dataclass(frozen=True)
+class FaxDocument:
+    pages: tuple[FaxPage, ...]
+    remote_id: str
+    completed: bool  # DCN seen after the last confirmed page
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def bad_lines(self) -> int:
+        return sum(p.decoded.bad_rows for p in self.pages)
+
+    @property
+    def resolution(self) -> str:
+        if not self.pages:
+            return "unknown"
+        dpi = self.pages[0].dpi
+        return {98: "standard", 196: "fine", 391: "superfine"}.get(dpi[1], f"{dpi[0]}x{dpi[1]}")
+
+    @property
+    def encoding(self) -> str:
+        return self.pages[0].encoding.value if self.pages else "unknown"
+
+    @property
+    def ecm(self) -> bool:
+        return bool(self.pages) and self.pages[0].ecm
+
+    def summary(self) -> str:
+        return (
+            f"pages={len(self.pages)} resolution={self.resolution} encoding={self.encoding} "
+            f"ecm={'yes' if self.ecm else 'no'} remote_id={self.remote_id or '-'} bad_lines={self.bad_lines} "
+            f"completed={'yes' if self.completed else 'no'}"
+        )

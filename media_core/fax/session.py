@@ -1,0 +1,273 @@
+"""The receiving fax terminal as a sans-I/O engine: UDPTL datagrams in, pages and responses out.
+
+Layering follows spandsp's t38_core / t38_terminal / t30 / t4 split: ``UdptlReceiver`` (order,
+repeats, recovery) -> ``parse_ifp`` -> HDLC frames and T.4 bursts -> ``T30Machine`` -> T.4/T.6 pages.
+Invariant: no input can raise out of ``receive_datagram``/``receive_ifp``; bad input is counted in
+``warnings`` and dropped, every buffer is capped, and complete pages are never discarded.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from media_core.fax import frames as fr
+from media_core.fax.document import FaxDocument, FaxPage
+from media_core.fax.ecm import EcmPage, ppr_map
+from media_core.fax.errors import FaxError, IllegalTransition
+from media_core.fax.frames import Fcf
+from media_core.fax.ifp import DataField, DataPacket, DataType, FieldType, Indicator, encode_data, encode_indicator, parse_ifp
+from media_core.fax.t30 import Input, Phase, T30Machine
+from media_core.fax.t4 import DEFAULT_MAX_ROWS, Encoding, decode_page
+from media_core.fax.udptl import UdptlReceiver
+
+MAX_FRAME = 2048  # longest HDLC frame we keep (ECM frames are 260 octets)
+MAX_NON_ECM_PAGE = 4 << 20  # ~ 20 min of V.17 data: anything longer is an endless page
+MAX_PAGES = 200
+MAX_WARNINGS = 100
+_POST_PAGE = {Fcf.MPS: Input.MPS, Fcf.EOM: Input.EOM, Fcf.EOP: Input.EOP}
+
+
+@dataclass(frozen=True)
+class PageReceived:
+    page: FaxPage
+
+
+@dataclass(frozen=True)
+class FaxEnded:
+    document: FaxDocument
+
+
+FaxEvent = PageReceived | FaxEnded
+
+
+class FaxReceiver:
+    """Feed ``receive_datagram``; read ``next_event`` and ``outgoing`` (IFPs to send, listener only)."""
+
+    def __init__(self, t38_version: int = 0, local_ident: str = "", max_rows: int = DEFAULT_MAX_ROWS) -> None:
+        self.version = t38_version
+        self.local_ident = local_ident
+        self.max_rows = max_rows
+        self.machine = T30Machine()
+        self.udptl = UdptlReceiver()
+        self.remote_id = ""
+        self.dcs: fr.Dcs | None = None
+        self._frame = bytearray()
+        self._frame_damaged = False
+        self._tcf = bytearray()
+        self._page = bytearray()
+        self._ecm = EcmPage()
+        self._pages: list[FaxPage] = []
+        self._events: deque[FaxEvent] = deque()
+        self._out: deque[bytes] = deque()
+        self._last_response: list[bytes] = []
+        self._warnings: list[str] = []
+        self._ended = False
+
+    # ---- input ---------------------------------------------------------------------------------
+    def answer(self) -> None:
+        """Start phase B as the called terminal: CED, then CSI + DIS on V.21."""
+        self._respond(self.machine.handle(Input.ANSWER))
+
+    def receive_datagram(self, datagram: bytes) -> None:
+        try:
+            delivered = self.udptl.receive_datagram(datagram)
+        except FaxError as exc:
+            self._warn(f"dropped datagram: {exc}")
+            return
+        for _seq, ifp in delivered:
+            self.receive_ifp(ifp)
+
+    def receive_ifp(self, ifp: bytes | None) -> None:
+        """One IFP in sequence order; None marks a packet lost beyond recovery."""
+        if ifp is None:
+            self._frame_damaged = True  # the HDLC frame in progress lost a chunk
+            return
+        try:
+            packet = parse_ifp(ifp, self.version)
+        except FaxError as exc:
+            self._warn(f"dropped IFP: {exc}")
+            self._frame_damaged = True
+            return
+        if isinstance(packet, DataPacket):
+            for f in packet.fields:
+                self._field(f)
+
+    def _field(self, f: DataField) -> None:
+        t = f.field_type
+        if t == FieldType.HDLC_DATA:
+            if len(self._frame) + len(f.data) > MAX_FRAME:
+                self._frame_damaged = True
+            else:
+                self._frame += f.data
+        elif t in (FieldType.HDLC_FCS_OK, FieldType.HDLC_FCS_OK_SIG_END, FieldType.HDLC_FCS_BAD,
+                   FieldType.HDLC_FCS_BAD_SIG_END):
+            self._frame += f.data
+            good = t in (FieldType.HDLC_FCS_OK, FieldType.HDLC_FCS_OK_SIG_END) and not self._frame_damaged
+            frame = bytes(self._frame)
+            self._frame.clear()
+            self._frame_damaged = False
+            self._hdlc_frame(frame, good)
+        elif t == FieldType.HDLC_SIG_END:
+            self._frame.clear()
+            self._frame_damaged = False
+        elif t in (FieldType.T4_NON_ECM_DATA, FieldType.T4_NON_ECM_SIG_END):
+            self._non_ecm(f.data, end=t == FieldType.T4_NON_ECM_SIG_END)
+
+    # ---- non-ECM data: TCF or a page -------------------------------------------------------------
+    def _non_ecm(self, data: bytes, end: bool) -> None:
+        phase = self.machine.phase
+        if phase is Phase.AWAIT_TCF:
+            if len(self._tcf) < 65536:
+                self._tcf += data
+            if end:
+                # TCF is 1.5 s of zeros (T.30 §5.3.6.1.3); allow a little line noise
+                ones = sum(1 for b in self._tcf if b)
+                ok = len(self._tcf) > 0 and ones * 10 <= len(self._tcf)
+                self._tcf.clear()
+                self._step(Input.TCF_OK if ok else Input.TCF_BAD)
+        elif phase in (Phase.AWAIT_PAGE, Phase.RECEIVING):
+            if data and phase is Phase.AWAIT_PAGE:
+                self._step(Input.IMAGE_DATA)
+            if len(self._page) + len(data) <= MAX_NON_ECM_PAGE:
+                self._page += data
+            if end:
+                self._step(Input.IMAGE_END)
+
+    # ---- HDLC control and ECM frames ---------------------------------------------------------
+    def _hdlc_frame(self, frame: bytes, good: bool) -> None:
+        fcf = fr.fcf_of(frame)
+        if fcf is None or not good:
+            return  # a damaged control frame is repeated by the sender; a damaged FCD is asked for by PPR
+        fif = frame[3:]
+        if fcf == Fcf.FCD:
+            if fif:
+                self._ecm.add_frame(fr.reverse_bits(fif[0]), fif[1:])
+                if self.machine.phase is not Phase.RECEIVING:
+                    self._step(Input.IMAGE_DATA)
+        elif fcf == Fcf.RCP:
+            if self.machine.phase is Phase.RECEIVING:
+                self._step(Input.IMAGE_END)
+        elif fcf == Fcf.TSI:
+            self.remote_id = fr.decode_ident(fif)
+            self._step(Input.IDENT)
+        elif fcf in (Fcf.NSS, Fcf.SUB, Fcf.SID):
+            self._step(Input.IDENT)
+        elif fcf == Fcf.DCS:
+            self.dcs = fr.parse_dcs(fif)
+            self._step(Input.DCS)
+        elif fcf in _POST_PAGE:
+            if self._page and self.machine.phase in (Phase.RECEIVING, Phase.POST_PAGE):
+                self._finish_page(bytes(self._page))
+                self._page.clear()
+            self._step(_POST_PAGE[Fcf(fcf)])
+        elif fcf == Fcf.PPS and len(fif) >= 4:
+            self._pps(fif)
+        elif fcf == Fcf.CTC:
+            self._step(Input.CTC)
+        elif fcf == Fcf.EOR:
+            self._ecm.end_block(-1, -1, 256, force=True)
+            self._step(Input.EOR)
+        elif fcf == Fcf.RR:
+            self._step(Input.RR)
+        elif fcf == Fcf.CRP:
+            self._out.extend(self._last_response)
+        elif fcf == Fcf.DCN:
+            self._step(Input.DCN)
+            self._end(completed=True)
+
+    def _pps(self, fif: bytes) -> None:
+        post = fif[0] & 0x7F
+        page, block, count = fr.reverse_bits(fif[1]), fr.reverse_bits(fif[2]), fr.reverse_bits(fif[3]) + 1
+        # A different block than the one pending means the sender moved on (passive decoding of a
+        # session whose real receiver saw frames we did not): join what we have rather than stall.
+        size = self.dcs.ecm_frame_size if self.dcs else 0
+        missing = self._ecm.end_block(page, block, count, frame_size=size)
+        if missing:
+            self._step(Input.BLOCK_INCOMPLETE, fif=ppr_map(missing))
+            return
+        if post in _POST_PAGE:
+            if self._ecm.has_data:
+                self._finish_page(self._ecm.take_page())
+            self._step(_POST_PAGE[Fcf(post)])
+        else:
+            self._step(Input.PPS_NULL)
+
+    def _finish_page(self, data: bytes) -> None:
+        if len(self._pages) >= MAX_PAGES or self.dcs is None:
+            self._warn("page dropped: " + ("too many pages" if self.dcs else "no DCS seen"))
+            return
+        decoded = decode_page(data, self.dcs.width, self.dcs.encoding, self.max_rows)
+        if decoded.rows == 0:
+            self._warn("page without any decodable row dropped")
+            return
+        page = FaxPage(len(self._pages) + 1, decoded, self.dcs.dpi, self.dcs.encoding, self.dcs.ecm)
+        self._pages.append(page)
+        self._events.append(PageReceived(page))
+
+    # ---- T.30 steps and responses --------------------------------------------------------------
+    def _step(self, event: Input, fif: bytes = b"") -> None:
+        try:
+            response = self.machine.handle(event)
+        except IllegalTransition as exc:
+            self._warn(str(exc))
+            return
+        self._respond(response, fif)
+
+    def _respond(self, fcf: Fcf | None, fif: bytes = b"") -> None:
+        if fcf is None:
+            return
+        packets = [encode_indicator(Indicator.V21_PREAMBLE)]
+        if fcf == Fcf.DIS:
+            packets.insert(0, encode_indicator(Indicator.CED))
+            csi = fr.build_frame(Fcf.CSI, fr.encode_ident(self.local_ident), final=False)
+            packets.append(self._hdlc(csi, FieldType.HDLC_FCS_OK))
+            frame = fr.build_dis()
+        else:
+            frame = fr.build_frame(fcf, fif)
+        packets.append(self._hdlc(frame, FieldType.HDLC_FCS_OK_SIG_END))
+        self._last_response = packets
+        self._out.extend(packets)
+
+    def _hdlc(self, frame: bytes, end: FieldType) -> bytes:
+        fields = [DataField(FieldType.HDLC_DATA, frame), DataField(end, b"")]
+        return encode_data(DataType.V21, fields, self.version)
+
+    def _warn(self, text: str) -> None:
+        if len(self._warnings) < MAX_WARNINGS:
+            self._warnings.append(text)
+
+    def _end(self, completed: bool) -> None:
+        if not self._ended:
+            self._ended = True
+            self._events.append(FaxEnded(self.document(completed)))
+
+    # ---- output --------------------------------------------------------------------------------
+    def next_event(self) -> FaxEvent | None:
+        return self._events.popleft() if self._events else None
+
+    def outgoing(self) -> list[bytes]:
+        out = list(self._out)
+        self._out.clear()
+        return out
+
+    def document(self, completed: bool | None = None) -> FaxDocument:
+        done = self.machine.phase is Phase.DONE if completed is None else completed
+        return FaxDocument(tuple(self._pages), self.remote_id, done, tuple(self._warnings))
+
+    def close(self) -> FaxDocument:
+        """End of input (socket closed / capture ended): flush UDPTL, keep a page whose data had ended."""
+        for _seq, ifp in self.udptl.flush():
+            self.receive_ifp(ifp)
+        if self._page and self.machine.phase is Phase.POST_PAGE:
+            self._finish_page(bytes(self._page))
+            self._page.clear()
+        self._end(completed=self.machine.phase is Phase.DONE)
+        return self.document()
+
+    @property
+    def pages(self) -> list[FaxPage]:
+        return list(self._pages)
+
+
+__all__ = ["FaxEnded", "FaxReceiver", "PageReceived", "Encoding"]
