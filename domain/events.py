@@ -21,7 +21,7 @@ class DomainEvent:
     schema_version: ClassVar[int] = 1
 
     def to_data(self) -> JSON:
-        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        return {name: getattr(self, name) for name in field_names(type(self))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,5 +101,16 @@ def decode(stored: StoredEvent) -> DomainEvent | None:
     if cls is None:
         return None
     data = upcast(stored.event_type, stored.schema_version, stored.data)
-    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    names = field_names(cls)
     return cls(**{k: v for k, v in data.items() if k in names})
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+def field_names(cls: type) -> frozenset[str]:
+    """The dataclass field names of an event class (cached: decoding is on every webhook's path)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))
+    return names

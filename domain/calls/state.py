@@ -7,7 +7,7 @@ SequenceNumber order (gateways deliver them out of order); each request id answe
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from functools import singledispatch
 from typing import Any
 
@@ -54,6 +54,17 @@ class CallState:
         return self.status in TERMINAL
 
 
+_FIELDS = tuple(f.name for f in fields(CallState))
+
+
+def updated(s: CallState, **changes: Any) -> CallState:
+    """``dataclasses.replace`` for the hot fold path (a call is re-folded on every webhook)."""
+    new = object.__new__(CallState)
+    for name in _FIELDS:
+        object.__setattr__(new, name, changes[name] if name in changes else getattr(s, name))
+    return new
+
+
 @singledispatch
 def evolve(event: DomainEvent, state: CallState) -> CallState:
     """Apply one event; event types this fold does not care about leave the state as it is."""
@@ -62,7 +73,7 @@ def evolve(event: DomainEvent, state: CallState) -> CallState:
 
 @evolve.register
 def _(e: CallStarted, s: CallState) -> CallState:
-    return replace(s, call_sid=e.call_sid, from_number=e.from_number, to_number=e.to_number,
+    return updated(s, call_sid=e.call_sid, from_number=e.from_number, to_number=e.to_number,
                    direction=e.direction, status=e.status or "ringing", plan_id=e.plan_id,
                    plan_version=e.plan_version)
 
@@ -78,18 +89,18 @@ def _(e: StepDecided, s: CallState) -> CallState:
         responses = {**responses, e.request_id: responses.get(e.request_id, ()) + emitted}
     same_request = bool(e.request_id) and e.request_id == s.last_request
     last = s.last_instructions + emitted if same_request else emitted
-    return replace(s, step=e.step, awaiting=e.node if e.awaiting else "", scratch=scratch,
+    return updated(s, step=e.step, awaiting=e.node if e.awaiting else "", scratch=scratch,
                    responses=responses, last_request=e.request_id, last_instructions=last)
 
 
 @evolve.register
 def _(e: DigitsGathered, s: CallState) -> CallState:
-    return replace(s, digits=s.digits + (e.digits,))
+    return updated(s, digits=s.digits + (e.digits,))
 
 
 @evolve.register
 def _(e: VoicemailLeft, s: CallState) -> CallState:
-    return replace(s, voicemails=s.voicemails + 1)
+    return updated(s, voicemails=s.voicemails + 1)
 
 
 @evolve.register
@@ -107,10 +118,10 @@ def apply_status(s: CallState, status: str, seq: int) -> CallState:
     if s.ended:
         return s
     if status in TERMINAL:
-        return replace(s, status=status, status_seq=max(seq, s.status_seq))
+        return updated(s, status=status, status_seq=max(seq, s.status_seq))
     if seq >= 0 and seq <= s.status_seq:
         return s
-    return replace(s, status=status, status_seq=max(seq, s.status_seq))
+    return updated(s, status=status, status_seq=max(seq, s.status_seq))
 
 
 def fold(events: Iterable[DomainEvent], state: CallState | None = None) -> CallState:

@@ -1,0 +1,141 @@
+"""Benchmarks for the call path (issue 2). Prints figures and ratios measured in one run.
+
+1. Webhooks handled per second on one core, in-process on SQLite, each for a call that already has
+   30 events (load + fold + decide + conditional append + render), with p50/p99 latency.
+2. Append+load throughput of our SQLite event store against the eventsourcing library's SQLite
+   application recorder on the same workload.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functions"))
+
+from chalicelib.bootstrap import bootstrap  # noqa: E402
+from chalicelib.calls import handle_webhook  # noqa: E402
+from chalicelib.demo import seed_demo  # noqa: E402
+from chalicelib.envelopes import wrap  # noqa: E402
+from chalicelib.settings import Settings  # noqa: E402
+from chalicelib.signatures import public_url, twilio_signature  # noqa: E402
+from chalicelib.stores.sqlite import SQLiteEventStore  # noqa: E402
+from domain.calls.events import CallStatusChanged  # noqa: E402
+
+PUBLIC, TOKEN = "https://pbx.example.com", "bench-token"
+CALLS = 3000
+PRIOR = 30
+
+
+def post(svc, endpoint: str, params: dict[str, str], query: dict[str, str]):  # type: ignore[no-untyped-def]
+    url = public_url(PUBLIC, f"/webhooks/demo/{endpoint}", query)
+    headers = {"X-Twilio-Signature": twilio_signature(TOKEN, url, params.items())}
+    return handle_webhook(svc, tenant_id="demo", endpoint=endpoint, query=query, headers=headers,
+                          body=urlencode(params).encode(), content_type="application/x-www-form-urlencoded")
+
+
+def bench_webhooks(tmp: Path) -> dict[str, float]:
+    settings = Settings(public_url=PUBLIC, sqlite_path=str(tmp / "wh.sqlite"), demo_auth_token=TOKEN)
+    svc = bootstrap(settings, SQLiteEventStore(settings.sqlite_path))
+    seed_demo(svc.tenants, TOKEN)
+    sids = ["CA" + uuid.uuid4().hex for _ in range(CALLS)]
+    for sid in sids:  # set-up: each call is at the menu with 30 events behind it
+        base = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+15550002000", "To": "+15550001000",
+                "CallStatus": "ringing", "Direction": "inbound"}
+        post(svc, "voice", base, {})
+        stream = f"call-{sid}"
+        version = svc.store.stream_version(stream)
+        extra = [CallStatusChanged(status="in-progress", sequence_number=i) for i in range(PRIOR - version)]
+        svc.store.append(stream, wrap(extra, tenant_id="demo", stream_id=stream, expected_version=version,
+                                      now=svc.clock(), new_id=lambda: str(uuid.uuid4()), correlation_id="bench"),
+                         version)
+    assert svc.store.stream_version(f"call-{sids[0]}") == PRIOR
+    latencies = []
+    start = time.perf_counter()
+    cpu0 = time.process_time()
+    for sid in sids:
+        params = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+15550002000", "To": "+15550001000",
+                  "CallStatus": "in-progress", "Direction": "inbound", "Digits": "2"}
+        t = time.perf_counter()
+        resp = post(svc, "voice", params, {"node": "menu", "step": "2"})
+        latencies.append(time.perf_counter() - t)
+        assert resp.status == 200 and "sip:103@" in resp.body, resp.body
+    wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu0
+    latencies.sort()
+    return {"per_s_wall": CALLS / wall, "per_s_cpu": CALLS / cpu,
+            "p50_ms": statistics.median(latencies) * 1000, "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000}
+
+
+STREAMS, APPENDS, BATCH = 2000, 10, 3
+
+
+def workload_ours(path: Path) -> float:
+    from domain.events import StoredEvent
+
+    store = SQLiteEventStore(path)
+    start = time.perf_counter()
+    for s in range(STREAMS):
+        sid = f"call-{s}"
+        for a in range(APPENDS):
+            v = a * BATCH
+            batch = [StoredEvent(tenant_id="t", stream_id=sid, version=v + i + 1, event_id=str(uuid.uuid4()),
+                                 event_type="StepDecided", schema_version=1, occurred_at="2026-11-01T00:00:00",
+                                 recorded_at="2026-11-01T00:00:00", correlation_id="r", causation_id="r",
+                                 data={"step": v + i, "node": "menu", "inputs": {"digits": "1"}})
+                     for i in range(BATCH)]
+            store.append(sid, batch, v)
+    for s in range(STREAMS):
+        events, _ = store.load(f"call-{s}")
+        assert len(events) == APPENDS * BATCH
+    return time.perf_counter() - start
+
+
+def workload_eventsourcing(path: Path) -> float:
+    from eventsourcing.persistence import StoredEvent as ESEvent
+    from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+
+    recorder = SQLiteApplicationRecorder(SQLiteDatastore(str(path)))
+    recorder.create_table()
+    ids = [uuid.uuid4() for _ in range(STREAMS)]
+    start = time.perf_counter()
+    for oid in ids:
+        for a in range(APPENDS):
+            v = a * BATCH
+            recorder.insert_events([ESEvent(originator_id=oid, originator_version=v + i + 1, topic="StepDecided",
+                                            state=json.dumps({"step": v + i, "node": "menu",
+                                                              "inputs": {"digits": "1"}}).encode())
+                                    for i in range(BATCH)])
+    for oid in ids:
+        events = recorder.select_events(oid)
+        assert len(events) == APPENDS * BATCH
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        wh = bench_webhooks(tmp)
+        ours = workload_ours(tmp / "ours.sqlite")
+        theirs = workload_eventsourcing(tmp / "es.sqlite")
+    ops = STREAMS * (APPENDS + 1)
+    print(f"webhooks, in-process on SQLite, calls with {PRIOR} prior events, {CALLS} webhooks:")
+    print(f"  {wh['per_s_wall']:,.0f} webhooks/s on one core (wall), {wh['per_s_cpu']:,.0f}/s CPU time "
+          f"[target >= 2,000: ratio {wh['per_s_wall'] / 2000:.2f}x]")
+    print(f"  p50 {wh['p50_ms']:.2f} ms, p99 {wh['p99_ms']:.2f} ms [target p99 <= 5 ms: ratio "
+          f"{5 / wh['p99_ms']:.2f}x headroom]")
+    print(f"event store, {STREAMS} streams x {APPENDS} appends of {BATCH} events, then one load each ({ops:,} ops):")
+    print(f"  vpbx SQLiteEventStore        {ours:.2f} s  ({ops / ours:,.0f} ops/s)")
+    print(f"  eventsourcing SQLite recorder {theirs:.2f} s  ({ops / theirs:,.0f} ops/s)")
+    print(f"  ratio (eventsourcing time / vpbx time) = {theirs / ours:.2f} [target >= 1.0]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
