@@ -29,7 +29,9 @@ class BlobStore(Protocol):
 def _checked_key(key: str) -> str:
     parts = key.split("/")
     if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in key:
-        raise ValueError(f"invalid blob key {key!r}: need non-empty relative segments without '.', '..' or '\\'")
+        raise ValueError(
+            f"invalid blob key {key!r}: need non-empty relative segments without '.', '..' or '\\'"
+        )
     return key
 
 
@@ -49,7 +51,9 @@ class LocalBlobStore:
     def _path(self, key: str) -> Path:
         return self.root / _checked_key(key)
 
-    def put(self, key: str, data: bytes | os.PathLike[str] | str, content_type: str = "application/octet-stream") -> None:
+    def put(
+        self, key: str, data: bytes | os.PathLike[str] | str, content_type: str = "application/octet-stream"
+    ) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = _read_source(data)
@@ -92,8 +96,12 @@ class S3BlobStore:
     def _key(self, key: str) -> str:
         return self.prefix + _checked_key(key)
 
-    def put(self, key: str, data: bytes | os.PathLike[str] | str, content_type: str = "application/octet-stream") -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=_read_source(data), ContentType=content_type)
+    def put(
+        self, key: str, data: bytes | os.PathLike[str] | str, content_type: str = "application/octet-stream"
+    ) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=self._key(key), Body=_read_source(data), ContentType=content_type
+        )
 
     def get(self, key: str) -> bytes:
         try:

@@ -27,10 +27,14 @@ class MediaConfig:
     smtp_from: str = "fax@vpbx.local"
     ses_region: str | None = None
     tenant_keys_dir: Path = Path("var/tenant_keys")
+    spool_dir: Path = Path("var/spool/media")  # recordings in progress (encrypted), uploaded on stop
+    public_ws_base: str | None = None  # e.g. wss://media.example.com; default ws://host:port
     backend_client: Any = None  # media_core.backend_client.BackendClient once the server has built it
 
     @classmethod
-    def from_env(cls, host: str = "127.0.0.1", port: int = 8100, environ: dict[str, str] | None = None) -> MediaConfig:
+    def from_env(
+        cls, host: str = "127.0.0.1", port: int = 8100, environ: dict[str, str] | None = None
+    ) -> MediaConfig:
         """Read ``VPBX_*`` variables; blobs default to a local directory."""
         env = dict(os.environ if environ is None else environ)
         blob_root = env.get("VPBX_BLOB_DIR", "var/blobs")
@@ -45,4 +49,6 @@ class MediaConfig:
             smtp_from=env.get("VPBX_SMTP_FROM", "fax@vpbx.local"),
             ses_region=env.get("VPBX_SES_REGION") or None,
             tenant_keys_dir=Path(env.get("VPBX_TENANT_KEYS_DIR", "var/tenant_keys")),
+            spool_dir=Path(env.get("VPBX_MEDIA_SPOOL_DIR", "var/spool/media")),
+            public_ws_base=env.get("VPBX_MEDIA_PUBLIC_WS") or None,
         )

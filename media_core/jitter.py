@@ -28,7 +28,8 @@ class JitterBuffer:
         self.frame_bytes = frame_bytes
         self.silence = bytes([silence_byte]) * frame_bytes
         self.depth, self.max_depth, self.max_conceal = depth, max_depth, max_conceal
-        self.received = self.duplicates = self.late = self.concealed = self.reordered = 0
+        self.received = self.duplicates = self.late = self.concealed = self.reordered = self.resyncs = 0
+        self.resync_after = 2 * max_depth  # this many late packets in a row: the sender restarted
         self.reset()
 
     def reset(self) -> None:
@@ -37,6 +38,7 @@ class JitterBuffer:
         self._next: int | None = None  # extended sequence number to play next
         self._last_good = self.silence
         self._missing_run = 0
+        self._late_run = 0
 
     def _extend(self, seq: int) -> int:
         if self._highest is None:
@@ -53,7 +55,15 @@ class JitterBuffer:
         ext = self._extend(seq)
         if self._next is not None and ext < self._next:
             self.late += 1
-            return
+            self._late_run += 1
+            if self._late_run < self.resync_after:
+                return
+            self.resyncs += 1  # RFC 3550 A.1: a long run of "old" numbers is a new sequence, not lateness
+            last_good = self._last_good
+            self.reset()
+            self._last_good = last_good
+            ext = seq
+        self._late_run = 0
         if ext in self._slots:
             self.duplicates += 1
             return

@@ -200,3 +200,27 @@ def _lut_kernel(x: np.ndarray, lut: np.ndarray, out: np.ndarray, offset: int) ->
     """Table look-up out[k] = lut[x[k] + offset] (G.711 encode via a 64 K table, decode via 256)."""
     for k in range(x.size):
         out.flat[k] = lut[np.int32(x.flat[k]) + offset]
+
+
+@njit(cache=True, nogil=True)
+def _decode_rows_kernel(
+    codes: np.ndarray, alaw: np.ndarray, ulaw_table: np.ndarray, alaw_table: np.ndarray, out: np.ndarray
+) -> None:
+    """G.711 decode of a (P, N) block where row i is A-law (clause 2) if alaw[i] else mu-law (clause 3)."""
+    p, n = codes.shape
+    for i in range(p):
+        table = alaw_table if alaw[i] else ulaw_table
+        for t in range(n):
+            out[i, t] = table[codes[i, t]]
+
+
+@njit(cache=True, nogil=True)
+def _encode_rows_kernel(
+    pcm: np.ndarray, alaw: np.ndarray, ulaw_table: np.ndarray, alaw_table: np.ndarray, out: np.ndarray
+) -> None:
+    """G.711 encode of a (P, N) block via 64 K tables indexed by sample + 32768, law chosen per row."""
+    p, n = pcm.shape
+    for i in range(p):
+        table = alaw_table if alaw[i] else ulaw_table
+        for t in range(n):
+            out[i, t] = table[np.int32(pcm[i, t]) + 32768]

@@ -39,7 +39,9 @@ class MixPlan:
 def _checked_frames(frames: Any) -> Int16Array:
     arr = np.asarray(frames)
     if arr.dtype != np.int16 or arr.ndim != 2:
-        raise TypeError(f"frames must be an int16 array of shape (P, N), got dtype {arr.dtype} shape {arr.shape}")
+        raise TypeError(
+            f"frames must be an int16 array of shape (P, N), got dtype {arr.dtype} shape {arr.shape}"
+        )
     return np.ascontiguousarray(arr)
 
 

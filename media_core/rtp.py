@@ -61,7 +61,9 @@ def parse_rtp(data: bytes) -> RtpPacket:
     return RtpPacket(b1 & 0x7F, seq, ts, ssrc, bytes(data[pos:end]), bool(b1 & 0x80), tuple(csrcs))
 
 
-def build_rtp(payload_type: int, sequence: int, timestamp: int, ssrc: int, payload: bytes, marker: bool = False) -> bytes:
+def build_rtp(
+    payload_type: int, sequence: int, timestamp: int, ssrc: int, payload: bytes, marker: bool = False
+) -> bytes:
     """Serialise a minimal RTP packet (no CSRC, no extension, no padding)."""
     if not 0 <= payload_type < 128:
         raise RtpError(f"payload type must be 0..127, got {payload_type}")

@@ -26,6 +26,7 @@ class TwilioStreamSession:
     """State of one Media Streams WebSocket; feed it text with :meth:`receive_text`."""
 
     max_buffer_frames: int = 10
+    prefetch_frames: int = 2  # absorb WebSocket/TCP jitter the way the RTP jitter buffer does
     stream_sid: str | None = None
     call_sid: str | None = None
     account_sid: str | None = None
@@ -34,6 +35,8 @@ class TwilioStreamSession:
     marks_received: list[str] = field(default_factory=list)
     _inbound: bytearray = field(default_factory=bytearray)
     dropped_bytes: int = 0
+    underruns: int = 0
+    _playing: bool = False
 
     def receive_text(self, text: str) -> str:
         """Apply one message; returns its event name."""
@@ -73,8 +76,14 @@ class TwilioStreamSession:
         return str(event)
 
     def next_frame(self) -> bytes | None:
-        """20 ms of inbound mu-law, or None if less than a frame is buffered."""
+        """20 ms of inbound mu-law, or None while prefetching or after an underrun (then prefetch again)."""
+        if not self._playing:
+            if len(self._inbound) < self.prefetch_frames * FRAME_BYTES:
+                return None
+            self._playing = True
         if len(self._inbound) < FRAME_BYTES:
+            self._playing = False
+            self.underruns += 1
             return None
         frame = bytes(self._inbound[:FRAME_BYTES])
         del self._inbound[:FRAME_BYTES]

@@ -56,14 +56,19 @@ def test_ulaw_encode_differs_from_audioop_only_where_audioop_rounds_negatives_th
     theirs = np.frombuffer(audioop.lin2ulaw(EVERY_SAMPLE.tobytes(), 2), np.uint8).astype(int)
     differ = ours != theirs
     predicted = np.array(
-        [v < 0 and _ulaw_from_magnitude(((~v) >> 2) + 34, False) != _g191_ulaw_compress(v) for v in EVERY_SAMPLE.tolist()]
+        [
+            v < 0 and _ulaw_from_magnitude(((~v) >> 2) + 34, False) != _g191_ulaw_compress(v)
+            for v in EVERY_SAMPLE.tolist()
+        ]
     )
     assert int(differ.sum()) == 508
     np.testing.assert_array_equal(differ, predicted)
     assert set(np.abs(ours[differ] - theirs[differ]).tolist()) == {1}
 
 
-@pytest.mark.parametrize(("encode", "decode"), [(g711.ulaw_encode, g711.ulaw_decode), (g711.alaw_encode, g711.alaw_decode)])
+@pytest.mark.parametrize(
+    ("encode", "decode"), [(g711.ulaw_encode, g711.ulaw_decode), (g711.alaw_encode, g711.alaw_decode)]
+)
 def test_every_code_survives_decode_then_encode(encode: object, decode: object) -> None:
     codes = EVERY_CODE
     back = encode(decode(codes))  # type: ignore[operator]

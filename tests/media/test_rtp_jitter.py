@@ -23,7 +23,13 @@ def _frames(n: int) -> list[bytes]:
 
 def test_parse_round_trips_build() -> None:
     pkt = parse_rtp(build_rtp(PT_PCMA, 65535, 2**32 - 1, 0xDEADBEEF, b"\xd5" * 160, marker=True))
-    assert (pkt.payload_type, pkt.sequence, pkt.timestamp, pkt.ssrc, pkt.marker) == (8, 65535, 2**32 - 1, 0xDEADBEEF, True)
+    assert (pkt.payload_type, pkt.sequence, pkt.timestamp, pkt.ssrc, pkt.marker) == (
+        8,
+        65535,
+        2**32 - 1,
+        0xDEADBEEF,
+        True,
+    )
     assert pkt.payload == b"\xd5" * 160
 
 
@@ -122,6 +128,25 @@ def test_sequence_numbers_wrap_around_65535() -> None:
     assert jb.late == 0 and jb.concealed == 0
 
 
+def test_a_sender_that_restarts_its_sequence_is_followed_after_a_short_run() -> None:
+    jb = JitterBuffer(160, 0xFF, depth=1, max_depth=4)
+    frames = _frames(60)
+    for seq in range(30):
+        jb.push(1000 + seq, frames[seq])
+        jb.pop()
+    played = []
+    for seq in range(30, 60):  # restarts at 0: the first packets look late, then the buffer resyncs
+        jb.push(seq - 30, frames[seq])
+        frame = jb.pop()
+        if not frame.concealed:
+            played.append(frame.payload)
+    assert jb.resyncs == 1
+    assert played[0] == frames[29]  # the last frame of the old sequence, still buffered
+    first = frames.index(played[1])
+    assert first == 30 + jb.resync_after - 1  # only the run that looked late is lost
+    assert played[1:] == frames[first:59]
+
+
 def test_buffer_delay_is_bounded_when_the_sender_runs_ahead() -> None:
     jb = JitterBuffer(160, 0xFF, depth=2, max_depth=6)
     for seq in range(50):
@@ -133,7 +158,9 @@ def test_buffer_delay_is_bounded_when_the_sender_runs_ahead() -> None:
 def test_rtp_session_carries_a_tone_through_packet_loss_and_reordering() -> None:
     sender, receiver = RtpSession(PT_PCMU, depth=3), RtpSession(PT_PCMU, depth=3)
     signal = tone(1000, 160 * 50)
-    packets = [sender.packetize(ulaw_encode(signal[k : k + 160]).tobytes()) for k in range(0, signal.size, 160)]
+    packets = [
+        sender.packetize(ulaw_encode(signal[k : k + 160]).tobytes()) for k in range(0, signal.size, 160)
+    ]
     packets[10], packets[11] = packets[11], packets[10]
     del packets[30]  # one lost packet
     received = []
@@ -158,9 +185,14 @@ def _twilio(event: str, **body: object) -> str:
 
 
 def test_twilio_session_reframes_inbound_chunks_into_20ms_frames() -> None:
-    s = TwilioStreamSession()
+    s = TwilioStreamSession(prefetch_frames=1)
     s.receive_text(_twilio("connected", protocol="Call", version="1.0.0"))
-    start = {"streamSid": "MZ1", "callSid": "CA1", "accountSid": "AC1", "mediaFormat": {"encoding": "audio/x-mulaw"}}
+    start = {
+        "streamSid": "MZ1",
+        "callSid": "CA1",
+        "accountSid": "AC1",
+        "mediaFormat": {"encoding": "audio/x-mulaw"},
+    }
     s.receive_text(_twilio("start", streamSid="MZ1", start=start))
     audio = bytes(range(256)) * 2
     for k in range(0, 512, 100):  # 100-byte chunks, not 160

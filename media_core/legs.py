@@ -1,0 +1,79 @@
+"""The two kinds of leg a room mixes: RTP over UDP and Twilio Media Streams over WebSocket.
+
+Invariant: legs adapt I/O to the room's pull/push of one 20 ms frame per tick; they never block
+the tick (UDP sends are non-blocking, WebSocket sends go through a bounded outbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+from media_core.rtp import PT_PCMA, RtpSession
+from media_core.twilio_stream import ULAW_SILENCE, TwilioStreamSession
+
+
+class RtpLeg(asyncio.DatagramProtocol):
+    """One UDP port per participant; the remote address is configured or latched from the first packet."""
+
+    def __init__(self, session: RtpSession, remote: tuple[str, int] | None = None) -> None:
+        self.session = session
+        self.alaw = session.payload_type == PT_PCMA
+        self.remote = remote
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(
+            asyncio.DatagramTransport, transport
+        )  # 3.11's selector transport is not a subclass
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        if self.remote is None:
+            self.remote = (str(addr[0]), int(addr[1]))  # symmetric RTP: answer where the media comes from
+        self.session.receive_datagram(data)
+
+    def error_received(self, exc: Exception) -> None:  # ICMP port unreachable etc.: keep the leg alive
+        pass
+
+    @property
+    def port(self) -> int:
+        assert self.transport is not None
+        return int(self.transport.get_extra_info("sockname")[1])
+
+    def next_frame(self) -> bytes:
+        return self.session.next_frame().payload
+
+    def send_frame(self, payload: bytes) -> None:
+        if self.remote is not None and self.transport is not None and not self.transport.is_closing():
+            self.transport.sendto(self.session.packetize(payload), self.remote)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+class WsLeg:
+    """A Twilio Media Streams socket; mixed audio is queued and written by the socket's own task."""
+
+    alaw = False  # Media Streams carry audio/x-mulaw only
+
+    def __init__(self, token: str, max_outbox: int = 50) -> None:
+        self.token = token
+        self.session = TwilioStreamSession()
+        self.outbox: asyncio.Queue[str] = asyncio.Queue(max_outbox)
+        self.connected = False
+        self.dropped = 0
+
+    def next_frame(self) -> bytes:
+        return self.session.next_frame() or ULAW_SILENCE
+
+    def send_frame(self, payload: bytes) -> None:
+        if not self.connected or self.session.state != "started":
+            return
+        try:
+            self.outbox.put_nowait(self.session.media_message(payload))
+        except asyncio.QueueFull:
+            self.dropped += 1  # a slow socket loses audio rather than delaying the room
+
+    def close(self) -> None:
+        self.connected = False

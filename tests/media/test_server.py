@@ -1,0 +1,289 @@
+"""The media server on loopback: real UDP RTP, a real Twilio-style WebSocket, HTTP control, events."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from aiohttp import ClientSession, web
+
+from media_core.envelope import TenantKeyring
+from media_core.g711 import ulaw_decode
+from media_core.recording import decrypt_recording
+from media_core.server import create_app, main
+from media_core.wav import read_wav
+from tests.media.harness import (
+    TOKEN,
+    fake_backend,
+    media_server,
+    paced,
+    rtp_client,
+    rtp_frame,
+    twilio_media,
+)
+from tests.media.signals import goertzel_amplitude, tone
+
+AMP = 6000.0
+SECONDS = 1.0
+FRAMES = int(SECONDS * 50)
+
+
+def _level(audio: np.ndarray, freq: float) -> float:
+    tail = audio[-30 * 160 :]  # steady state: after jitter prefetch and address latching
+    assert tail.size == 30 * 160, f"only {audio.size} samples received"
+    return goertzel_amplitude(tail, freq) / AMP
+
+
+async def _rtp_room(run: Any, room: str, freqs: list[float], modes: list[str] | None = None) -> list[Any]:
+    await run.call("POST", "/rooms", {"name": room, "tenant_id": "tenant-a"}, status=201)
+    clients = []
+    for k, _ in enumerate(freqs):
+        mode = modes[k] if modes else "normal"
+        body = {
+            "participant_id": f"p{k}",
+            "transport": "rtp",
+            "codec": "PCMU",
+            "call_sid": f"CA{k}",
+            "mode": mode,
+        }
+        answer = await run.call("POST", f"/rooms/{room}/participants", body, status=201)
+        clients.append(await rtp_client(answer["rtp_port"]))
+    return clients
+
+
+async def _talk(clients: list[Any], freqs: list[float], frames: int = FRAMES, first_seq: int = 0) -> None:
+    signals = [tone(f, 160 * frames, AMP) for f in freqs]
+
+    async def send(k: int) -> None:
+        for i, client in enumerate(clients):
+            client.transport.sendto(rtp_frame(signals[i], k, 1000 + i, first_seq))
+
+    await paced(frames, send)
+    for client in clients:
+        client.talk_end = len(client.received)
+
+
+def test_rtp_conference_everyone_hears_the_others_but_not_themselves(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with fake_backend() as backend, media_server(tmp_path, backend.url) as run:
+            freqs = [500.0, 700.0, 900.0]
+            clients = await _rtp_room(run, "sales", freqs)
+            await _talk(clients, freqs)
+            for i, client in enumerate(clients):
+                audio = client.audio()
+                for j, f in enumerate(freqs):
+                    if i == j:
+                        assert _level(audio, f) < 0.05, (i, j)
+                    else:
+                        assert _level(audio, f) == pytest.approx(1.0, abs=0.1), (i, j)
+            health = await run.call("GET", "/health", status=200)
+            assert health["participants"] == 3 and health["ticks"] > FRAMES * 0.9
+            await run.call("DELETE", "/rooms/sales/participants/p2", status=200)
+            for _ in range(100):
+                if len(backend.of_type("ConferenceParticipantLeft")) == 1:
+                    break
+                await asyncio.sleep(0.01)
+            joined = backend.of_type("ConferenceParticipantJoined")
+            assert [e["call_sid"] for e in joined] == ["CA0", "CA1", "CA2"]
+            left = backend.of_type("ConferenceParticipantLeft")[0]
+            assert left["conference"] == "sales" and left["data"]["participant_id"] == "p2"
+            assert set(backend.auth_headers) == {f"Bearer {TOKEN}"}
+
+    asyncio.run(scenario())
+
+
+def test_supervisor_listen_then_whisper_then_barge_over_rtp(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with media_server(tmp_path) as run:
+            freqs = [500.0, 700.0, 1100.0]  # caller, agent, supervisor
+            clients = await _rtp_room(run, "support", freqs, ["normal", "normal", "listen"])
+            await _talk(clients, freqs)
+            caller, agent, supervisor = (c.audio() for c in clients)
+            assert _level(supervisor, 500) == pytest.approx(1.0, abs=0.1)
+            assert _level(supervisor, 700) == pytest.approx(1.0, abs=0.1)
+            assert _level(caller, 1100) < 0.05 and _level(agent, 1100) < 0.05
+
+            await run.call(
+                "POST", "/rooms/support/participants/p2/mode", {"mode": "whisper", "target": "p1"}, status=200
+            )
+            for c in clients:
+                c.received.clear()
+                c.talk_end = None
+            await _talk(clients, freqs, first_seq=FRAMES)
+            caller, agent = clients[0].audio(), clients[1].audio()
+            assert _level(agent, 1100) == pytest.approx(1.0, abs=0.1)
+            assert _level(caller, 1100) < 0.05
+
+            await run.call("POST", "/rooms/support/participants/p2/mode", {"mode": "barge"}, status=200)
+            await run.call("POST", "/rooms/support/participants/p1/mode", {"muted": True}, status=200)
+            for c in clients:
+                c.received.clear()
+                c.talk_end = None
+            await _talk(clients, freqs, first_seq=2 * FRAMES)
+            caller = clients[0].audio()
+            assert _level(caller, 1100) == pytest.approx(1.0, abs=0.1)
+            assert _level(caller, 700) < 0.05  # the agent is muted
+
+    asyncio.run(scenario())
+
+
+def test_twilio_media_stream_is_bidirectional_and_mixed_with_rtp(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with fake_backend() as backend, media_server(tmp_path, backend.url) as run:
+            await run.call("POST", "/rooms", {"name": "bridge", "tenant_id": "tenant-a"}, status=201)
+            body = {"participant_id": "ws1", "transport": "ws", "call_sid": "CAws"}
+            ws_url = (await run.call("POST", "/rooms/bridge/participants", body, status=201))["ws_url"]
+            rtp_port = (
+                await run.call("POST", "/rooms/bridge/participants", {"participant_id": "r1"}, status=201)
+            )["rtp_port"]
+            phone = await rtp_client(rtp_port)
+            ws_tone, rtp_tone = tone(440, 160 * FRAMES, AMP), tone(1000, 160 * FRAMES, AMP)
+            heard: list[dict[str, Any]] = []
+            async with ClientSession() as http, http.ws_connect(ws_url) as ws:
+                await ws.send_str(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+                start = {
+                    "streamSid": "MZ123",
+                    "accountSid": "AC1",
+                    "callSid": "CAws",
+                    "tracks": ["inbound"],
+                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                }
+                await ws.send_str(
+                    json.dumps(
+                        {"event": "start", "sequenceNumber": "1", "start": start, "streamSid": "MZ123"}
+                    )
+                )
+
+                async def reader() -> None:
+                    async for msg in ws:
+                        heard.append(json.loads(msg.data))
+
+                task = asyncio.create_task(reader())
+
+                async def send(k: int) -> None:
+                    await ws.send_str(twilio_media("MZ123", ws_tone, k))
+                    phone.transport.sendto(rtp_frame(rtp_tone, k, 77))
+
+                await paced(FRAMES, send)
+                phone.talk_end, ws_heard_while_talking = len(phone.received), len(heard)
+                await ws.send_str(
+                    json.dumps({"event": "stop", "sequenceNumber": "99", "streamSid": "MZ123", "stop": {}})
+                )
+                await asyncio.wait_for(task, 2)
+            media = [m for m in heard[:ws_heard_while_talking] if m["event"] == "media"]
+            assert media and all(m["streamSid"] == "MZ123" for m in media)
+            ws_audio = ulaw_decode(
+                np.frombuffer(b"".join(base64.b64decode(m["media"]["payload"]) for m in media), np.uint8)
+            )
+            assert _level(ws_audio, 1000) == pytest.approx(1.0, abs=0.1)
+            assert _level(ws_audio, 440) < 0.05
+            assert _level(phone.audio(), 440) == pytest.approx(1.0, abs=0.1)
+            for _ in range(200):
+                if backend.of_type("ConferenceParticipantLeft"):
+                    break
+                await asyncio.sleep(0.01)
+            assert backend.of_type("ConferenceParticipantLeft")[0]["call_sid"] == "CAws"
+            assert "ws1" not in run.service.rooms["bridge"].members
+
+    asyncio.run(scenario())
+
+
+def test_room_recording_is_encrypted_uploaded_and_reported(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with fake_backend(fail_first=2) as backend, media_server(tmp_path, backend.url) as run:
+            freqs = [600.0, 800.0]
+            clients = await _rtp_room(run, "rec", freqs)
+            rec = await run.call("POST", "/rooms/rec/recording", {"channels": 2}, status=201)
+            await _talk(clients, freqs)
+            done = await run.call("DELETE", "/rooms/rec/recording", status=200)
+            assert done["recording_id"] == rec["recording_id"] and done["channels"] == 2
+            assert done["duration_s"] == pytest.approx(SECONDS + 0.1, abs=0.15)
+            blob = run.service.blob_store.get(done["blob_key"])
+            assert len(blob) == done["bytes"] and b"RIFF" not in blob
+            _, channels, samples = read_wav(decrypt_recording(blob, TenantKeyring(tmp_path / "keys")).wav)
+            assert channels == 2
+            caller, hears = samples[-30 * 160 :, 0], samples[-30 * 160 :, 1]
+            assert goertzel_amplitude(caller, 600) / AMP == pytest.approx(1.0, abs=0.1)
+            assert goertzel_amplitude(hears, 800) / AMP == pytest.approx(1.0, abs=0.1)
+            assert goertzel_amplitude(hears, 600) / AMP < 0.05
+            for _ in range(300):  # the backend failed twice: delivery retries with back-off
+                if backend.of_type("RecordingCompleted"):
+                    break
+                await asyncio.sleep(0.02)
+            event = backend.of_type("RecordingCompleted")[0]
+            assert event["data"]["blob_key"] == done["blob_key"] and event["tenant_id"] == "tenant-a"
+            assert set(event) == {
+                "event_id",
+                "tenant_id",
+                "call_sid",
+                "conference",
+                "event_type",
+                "occurred_at",
+                "data",
+            }
+            assert event["occurred_at"].endswith("Z")
+            assert len({e["event_id"] for e in backend.received}) == len(backend.received)
+            assert not list((tmp_path / "spool").iterdir())
+
+    asyncio.run(scenario())
+
+
+def test_control_api_errors_name_the_problem(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with media_server(tmp_path) as run:
+            assert (
+                "no room 'nope'"
+                in (await run.call("POST", "/rooms/nope/participants", {}, status=404))["error"]
+            )
+            await run.call("POST", "/rooms", {"name": "r", "tenant_id": "t"}, status=201)
+            assert (
+                "already exists"
+                in (await run.call("POST", "/rooms", {"name": "r", "tenant_id": "t"}, status=400))["error"]
+            )
+            err = await run.call("POST", "/rooms/r/participants", {"codec": "G729"}, status=400)
+            assert "G729" in err["error"]
+            err = await run.call("POST", "/rooms/r/participants/ghost/mode", {"mode": "listen"}, status=404)
+            assert "ghost" in err["error"]
+            await run.call("POST", "/rooms/r/participants", {"participant_id": "a"}, status=201)
+            err = await run.call("POST", "/rooms/r/participants/a/mode", {"mode": "yell"}, status=400)
+            assert "yell" in err["error"]
+            async with run.http.post(run.base + "/rooms", json={"name": "x", "tenant_id": "t"}) as resp:
+                assert resp.status == 401
+            async with run.http.get(run.base + "/ws/r/a?token=wrong") as resp:
+                assert resp.status == 404
+
+    asyncio.run(scenario())
+
+
+def test_app_factory_hands_the_fax_routes_a_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+    fake = types.ModuleType("media_core.fax.routes")
+
+    def add_fax_routes(app: web.Application, config: Any) -> None:
+        seen.append(config)
+
+        async def ping(request: web.Request) -> web.Response:
+            return web.json_response({"pong": True})
+
+        app.router.add_get("/fax/ping", ping)
+
+    fake.add_fax_routes = add_fax_routes  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "media_core.fax.routes", fake)
+    from media_core.config import MediaConfig
+
+    app = create_app(MediaConfig(tenant_keys_dir=tmp_path / "k", backend_url=None))
+    assert seen and seen[0].backend_client is not None and seen[0].tenant_keys_dir == tmp_path / "k"
+    assert any(r.resource is not None and r.resource.canonical == "/fax/ping" for r in app.router.routes())
+
+
+def test_main_parses_the_documented_arguments() -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
