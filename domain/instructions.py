@@ -144,10 +144,21 @@ class Reject(Instruction):
     reason: str = "rejected"
 
 
+@dataclass(frozen=True, slots=True)
+class Receive(Instruction):
+    """Receive a fax on this call (TwiML ``<Receive>``); the gateway posts the result to ``action``."""
+
+    verb: ClassVar[str] = "Receive"
+    action: str = ""
+    media_type: str = "application/pdf"
+    page_size: str = ""
+    store_media: bool = True
+
+
 VERBS: dict[str, type[Instruction]] = {
     cls.verb: cls
     for cls in (Say, Play, Pause, Gather, Number, Client, Sip, Queue, Conference, Dial, Record,
-                Enqueue, Leave, Redirect, Hangup, Reject)
+                Enqueue, Leave, Redirect, Hangup, Reject, Receive)
 }
 NESTED = {"prompts", "targets"}
 

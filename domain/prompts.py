@@ -16,6 +16,13 @@ PROMPTS: dict[str, dict[str, str]] = {
         "error": "We are sorry, we cannot take your call right now. Goodbye.",
         "goodbye": "Goodbye.",
         "closed": "We are closed right now. Please call again during business hours.",
+        "holiday": "We are closed for the holiday. Please call again on a working day.",
+        "conference_pin": "Please enter the conference PIN, then press the pound key.",
+        "conference_wrong_pin": "That PIN is not correct.",
+        "transferring": "Please hold while we transfer your call.",
+        "hold": "Please hold.",
+        "pickup_nothing": "There is no ringing call to pick up.",
+        "unavailable": "The person you are calling is not available.",
     },
     "ru": {
         "invalid": "Извините, такого варианта нет.",
@@ -25,6 +32,13 @@ PROMPTS: dict[str, dict[str, str]] = {
         "error": "Извините, сейчас мы не можем принять ваш звонок. До свидания.",
         "goodbye": "До свидания.",
         "closed": "Сейчас мы не работаем. Пожалуйста, позвоните в рабочее время.",
+        "holiday": "Сегодня праздничный день, мы не работаем. Позвоните, пожалуйста, в рабочий день.",
+        "conference_pin": "Введите PIN-код конференции и нажмите решётку.",
+        "conference_wrong_pin": "Неверный PIN-код.",
+        "transferring": "Пожалуйста, подождите, мы переводим ваш звонок.",
+        "hold": "Пожалуйста, оставайтесь на линии.",
+        "pickup_nothing": "Нет звонка, который можно перехватить.",
+        "unavailable": "Абонент сейчас недоступен.",
     },
 }
 

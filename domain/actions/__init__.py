@@ -3,7 +3,20 @@
 Importing this package registers every built-in action.
 """
 
-from domain.actions import basic, dial, ivr, voicemail  # noqa: F401
+from domain.actions import (  # noqa: F401
+    answer_message,
+    basic,
+    conference,
+    dial,
+    fax,
+    follow_me,
+    forward,
+    ivr,
+    offer,
+    ring_group,
+    schedule,
+    voicemail,
+)
 from domain.actions.base import REGISTRY, lookup
 
 __all__ = ["REGISTRY", "lookup"]

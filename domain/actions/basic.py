@@ -1,10 +1,18 @@
-"""Small actions: say/play, hangup, reject, go to, black/white list check."""
+"""Small actions: say/play, hangup, reject, go to, black/white list check.
+
+``list_check`` branches: ``allowed`` (white list; ``priority`` when the entry has
+``priority: true`` and the plan has that branch), ``blocked`` (black list), ``_`` otherwise.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from domain.actions.base import Context, Continue, Finish, Outcome, SimpleAction, register
 from domain.instructions import Hangup, Instruction, Play, Reject, Say
 from domain.routing.plan import Node
+from domain.tenant import TenantSnapshot
 
 
 def _greeting(node: Node, ctx: Context) -> Outcome:
@@ -28,11 +36,24 @@ def _goto(node: Node, ctx: Context) -> Outcome:
     return Continue("_")
 
 
+def list_entry(tenant: TenantSnapshot, name: str, number: str) -> Mapping[str, Any] | None:
+    """The entry for ``number`` in a list: entries are numbers or ``{number, priority, note}``."""
+    for entry in tenant.section("lists").get(name) or ():
+        if isinstance(entry, Mapping) and str(entry.get("number")) == number:
+            return entry
+        if isinstance(entry, str) and entry == number:
+            return {"number": entry}
+    return None
+
+
 def _list_check(node: Node, ctx: Context) -> Outcome:
     caller = ctx.call.from_number
-    if ctx.tenant.in_list("whitelist", caller):
-        return Continue("allowed", inputs={"caller": caller, "list": "whitelist"})
-    if ctx.tenant.in_list("blacklist", caller):
+    white = list_entry(ctx.tenant, "whitelist", caller)
+    if white is not None:  # white list wins: never blocked
+        priority = bool(white.get("priority"))
+        branch = "priority" if priority and "priority" in node.children else "allowed"
+        return Continue(branch, inputs={"caller": caller, "list": "whitelist", "priority": priority})
+    if list_entry(ctx.tenant, "blacklist", caller) is not None:
         return Continue("blocked", inputs={"caller": caller, "list": "blacklist"})
     return Continue("_", inputs={"caller": caller})
 

@@ -1,7 +1,11 @@
-"""Ring an extension or a ring group; branch on how the dial ended.
+"""Ring an extension; plus the helpers every ringing action shares (devices, DND, forwarding).
 
-Branches: ``answered`` (when present; otherwise the call ends), ``busy``, ``no_answer``,
-``unavailable`` (failed), then ``_``. Targets come from the extensions' devices.
+Branches of every ringing action: ``answered`` (when present; otherwise the call ends),
+``busy``, ``no_answer``, ``unavailable`` (failed / nothing to ring), then ``_``.
+A do-not-disturb extension is not rung: its ``busy`` branch is taken at once.
+Per-user forwarding (``extensions.<ext>.forwarding``): ``unconditional``, ``busy``,
+``no_answer``, ``unavailable`` (falls back to ``no_answer``); each a number or
+``{to, schedule, when}`` = forward only while that schedule is ``open``/``closed``/``holiday``.
 """
 
 from __future__ import annotations
@@ -10,12 +14,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.actions.base import Context, Continue, Finish, Outcome, SimpleAction, Wait, register
+from domain.actions.schedule import schedule_state
 from domain.calls.events import DialEnded
 from domain.instructions import Client, Dial, Hangup, Instruction, Number, Sip
 from domain.routing.plan import Node
 from domain.tenant import TenantSnapshot
 
 BRANCH_BY_STATUS = {"busy": "busy", "no-answer": "no_answer", "failed": "unavailable"}
+ANSWERED = ("completed", "answered")
+FORWARD_BY_STATUS = {"busy": "busy", "no-answer": "no_answer", "failed": "unavailable"}
 
 
 def device_targets(device: Mapping[str, Any]) -> Instruction | None:
@@ -29,10 +36,18 @@ def device_targets(device: Mapping[str, Any]) -> Instruction | None:
     return None
 
 
+def extension_config(tenant: TenantSnapshot, extension: str) -> Mapping[str, Any]:
+    cfg = tenant.section("extensions").get(extension)
+    return cfg if isinstance(cfg, Mapping) else {}
+
+
+def is_dnd(tenant: TenantSnapshot, extension: str) -> bool:
+    return bool(extension_config(tenant, extension).get("dnd"))
+
+
 def extension_targets(tenant: TenantSnapshot, extension: str, *, mobile: bool = False) -> list[Instruction]:
-    ext = tenant.section("extensions").get(extension) or {}
     targets = []
-    for device in ext.get("devices", ()):
+    for device in extension_config(tenant, extension).get("devices", ()):
         if device.get("type") == "mobile" and not mobile:
             continue
         target = device_targets(device)
@@ -41,13 +56,42 @@ def extension_targets(tenant: TenantSnapshot, extension: str, *, mobile: bool = 
     return targets
 
 
+def caller_id_for(rule: str, ctx: Context) -> str:
+    """``caller`` (default): the original caller; ``called``: our number; anything else: literal."""
+    if rule in ("", "caller"):
+        return ctx.call.from_number
+    if rule == "called":
+        return ctx.call.to_number
+    return rule
+
+
+def active_forward(ctx: Context, extension: str, kind: str) -> str:
+    """The number an extension forwards to for ``kind`` right now, or ``""``."""
+    forwarding = extension_config(ctx.tenant, extension).get("forwarding") or {}
+    rule = forwarding.get(kind) or (forwarding.get("no_answer") if kind == "unavailable" else None)
+    if isinstance(rule, str):
+        return rule
+    if not isinstance(rule, Mapping) or not rule.get("to"):
+        return ""
+    if rule.get("schedule"):
+        schedule = ctx.tenant.section("schedules").get(str(rule["schedule"])) or {}
+        if schedule_state(schedule, ctx.now) != rule.get("when", "open"):
+            return ""
+    return str(rule["to"])
+
+
+def dial_ended(node: Node, ctx: Context, targets: list[str]) -> DialEnded:
+    return DialEnded(node=node.id, dial_status=ctx.params.get("DialCallStatus", "failed"),
+                     dial_call_sid=ctx.params.get("DialCallSid", ""),
+                     duration=int(ctx.params.get("DialCallDuration", "0") or 0), targets=targets)
+
+
 def dial_result(node: Node, ctx: Context, targets: list[str]) -> Outcome:
     """Shared resume for every ringing action: record DialEnded and pick the branch."""
-    status = ctx.params.get("DialCallStatus", "failed")
-    ended = DialEnded(node=node.id, dial_status=status, dial_call_sid=ctx.params.get("DialCallSid", ""),
-                      duration=int(ctx.params.get("DialCallDuration", "0") or 0), targets=targets)
-    inputs = {"dial_status": status}
-    if status in ("completed", "answered"):
+    ended = dial_ended(node, ctx, targets)
+    status = ended.dial_status
+    inputs = {"dial_status": status, "targets": targets}
+    if status in ANSWERED:
         if "answered" in node.children:
             return Continue("answered", inputs=inputs, events=(ended,))
         return Finish((Hangup(),), inputs=inputs, events=(ended,), branch="answered")
@@ -56,49 +100,55 @@ def dial_result(node: Node, ctx: Context, targets: list[str]) -> Outcome:
     return Continue(BRANCH_BY_STATUS.get(status, "unavailable"), inputs=inputs, events=(ended,))
 
 
-def _dial(node: Node, ctx: Context, targets: list[Instruction], labels: list[str], timeout: int) -> Outcome:
+def ring(node: Node, ctx: Context, targets: list[Instruction], labels: list[str], timeout: int, *,
+         scratch: Mapping[str, Any] | None = None, caller_id: str = "",
+         inputs: Mapping[str, Any] | None = None, events: tuple[Any, ...] = ()) -> Outcome:
+    """Wait on a ``<Dial>`` of ``targets``; with nothing to ring, take ``unavailable`` now."""
     if not targets:
-        return Continue("unavailable", inputs={"targets": labels, "reason": "no reachable device"})
-    caller_id = str(node.data.get("caller_id") or ctx.call.from_number)
-    dial = Dial(targets=tuple(targets), action=ctx.action_url, timeout=timeout, caller_id=caller_id,
+        return Continue("unavailable", inputs={**(inputs or {}), "targets": labels, "reason": "no reachable device"},
+                        events=events)
+    dial = Dial(targets=tuple(targets), action=ctx.action_url, timeout=timeout,
+                caller_id=caller_id or caller_id_for(str(node.data.get("caller_id", "")), ctx),
                 record=str(node.data.get("record", "")))
-    return Wait((dial,), inputs={"targets": labels, "timeout": timeout})
+    return Wait((dial,), inputs={**(inputs or {}), "targets": labels, "timeout": timeout}, scratch=scratch,
+                events=events)
+
+
+def forward_to(node: Node, ctx: Context, number: str, why: str, events: tuple[Any, ...] = ()) -> Outcome:
+    timeout = int(node.data.get("forward_timeout", 30))
+    return ring(node, ctx, [Number(number=number)], [number], timeout, scratch={"stage": "forward", "to": number},
+                inputs={"forwarded": why}, events=events)
 
 
 def _ring_extension_enter(node: Node, ctx: Context) -> Outcome:
     ext = str(node.data["extension"])
-    return _dial(node, ctx, extension_targets(ctx.tenant, ext), [ext], int(node.data.get("timeout", 20)))
+    if not extension_config(ctx.tenant, ext):
+        return Continue("unavailable", inputs={"extension": ext, "reason": "unknown extension"})
+    if is_dnd(ctx.tenant, ext):
+        return Continue("busy", inputs={"extension": ext, "dnd": True})
+    number = active_forward(ctx, ext, "unconditional")
+    if number:
+        return forward_to(node, ctx, number, "unconditional")
+    return ring(node, ctx, extension_targets(ctx.tenant, ext), [ext], int(node.data.get("timeout", 20)),
+                scratch={"stage": "ring"})
 
 
 def _ring_extension_resume(node: Node, ctx: Context) -> Outcome:
-    return dial_result(node, ctx, [str(node.data["extension"])])
-
-
-def group_members(tenant: TenantSnapshot, group: str) -> list[str]:
-    return [str(m) for m in (tenant.section("groups").get(group) or {}).get("members", ())]
-
-
-def _ring_group_enter(node: Node, ctx: Context) -> Outcome:
-    group = str(node.data["group"])
-    cfg = ctx.tenant.section("groups").get(group) or {}
-    members = group_members(ctx.tenant, group)
-    targets = [t for m in members for t in extension_targets(ctx.tenant, m)]
-    timeout = int(node.data.get("timeout") or cfg.get("timeout", 20))
-    return _dial(node, ctx, targets, members, timeout)
-
-
-def _ring_group_resume(node: Node, ctx: Context) -> Outcome:
-    return dial_result(node, ctx, group_members(ctx.tenant, str(node.data["group"])))
+    ext = str(node.data["extension"])
+    status = ctx.params.get("DialCallStatus", "failed")
+    if ctx.scratch.get("stage") == "forward":
+        return dial_result(node, ctx, [str(ctx.scratch.get("to", ext))])
+    kind = FORWARD_BY_STATUS.get(status, "")
+    number = active_forward(ctx, ext, kind) if kind else ""
+    if number:
+        return forward_to(node, ctx, number, kind, events=(dial_ended(node, ctx, [ext]),))
+    return dial_result(node, ctx, [ext])
 
 
 TIMEOUT = {"type": "integer", "minimum": 5, "maximum": 600}
+CALLER_ID = {"type": "string", "pattern": r"^(caller|called|\+[1-9]\d{6,14})$"}
 register(SimpleAction("ring_extension", {
     "type": "object", "required": ["extension"],
-    "properties": {"extension": {"type": "string"}, "timeout": TIMEOUT, "caller_id": {"type": "string"},
-                   "record": {"type": "string"}},
+    "properties": {"extension": {"type": "string"}, "timeout": TIMEOUT, "forward_timeout": TIMEOUT,
+                   "caller_id": CALLER_ID, "record": {"type": "string"}},
     "additionalProperties": False}, _ring_extension_enter, _ring_extension_resume))
-register(SimpleAction("ring_group", {
-    "type": "object", "required": ["group"],
-    "properties": {"group": {"type": "string"}, "timeout": TIMEOUT, "caller_id": {"type": "string"},
-                   "record": {"type": "string"}},
-    "additionalProperties": False}, _ring_group_enter, _ring_group_resume))

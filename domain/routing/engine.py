@@ -48,11 +48,14 @@ def action_url(node_id: str, step: int) -> str:
     return f"voice?node={quote(node_id, safe='')}&step={step}"
 
 
-def decide(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime) -> Decision:
+def decide(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime,
+           facts: Mapping[str, Any] | None = None) -> Decision:
+    """``facts``: what the shell gathered for this call (history, CRM owner); recorded via step inputs."""
+    facts = facts or {}
     if cb.kind == "status":
         return _status(state, cb)
     if cb.kind == "incoming" and not state.started:
-        return _incoming(state, cb, tenant, now)
+        return _incoming(state, cb, tenant, now, facts)
     if state.ended:
         return Decision((), (Hangup(),))
     if cb.kind == "incoming" or cb.node != state.awaiting or cb.step != state.step:
@@ -61,7 +64,7 @@ def decide(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime
     plan = tenant.plan_versions.get((state.plan_id, state.plan_version))
     if plan is None:
         return _fail(state, cb, tenant, now, "", f"plan {state.plan_id} v{state.plan_version} is gone", [])
-    return _walk(state, cb, tenant, now, plan, cb.node, resume=True, events=[])
+    return _walk(state, cb, tenant, now, plan, cb.node, resume=True, events=[], facts=facts)
 
 
 def _status(state: CallState, cb: Callback) -> Decision:
@@ -74,7 +77,8 @@ def _status(state: CallState, cb: Callback) -> Decision:
     return Decision((changed,), ())
 
 
-def _incoming(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime) -> Decision:
+def _incoming(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime,
+              facts: Mapping[str, Any]) -> Decision:
     p = cb.params
     plan = tenant.plan_for_number(p.get("To", ""))
     started = CallStarted(call_sid=p["CallSid"], from_number=p.get("From", ""), to_number=p.get("To", ""),
@@ -85,7 +89,7 @@ def _incoming(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datet
     if plan is None:
         return _fail(state, cb, tenant, now, "", "no routing plan for this number", [started],
                      prompt="not_in_service")
-    return _walk(state, cb, tenant, now, plan, plan.root, resume=False, events=[started])
+    return _walk(state, cb, tenant, now, plan, plan.root, resume=False, events=[started], facts=facts)
 
 
 def _fail(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime, node: str, why: str,
@@ -98,7 +102,7 @@ def _fail(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime,
 
 
 def _walk(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime, plan: Plan, node_id: str,
-          *, resume: bool, events: list[DomainEvent]) -> Decision:
+          *, resume: bool, events: list[DomainEvent], facts: Mapping[str, Any]) -> Decision:
     local_now = now.astimezone(ZoneInfo(tenant.timezone))
     scratch: dict[str, Mapping[str, Any]] = dict(state.scratch)
     emitted: list[Instruction] = []
@@ -112,7 +116,7 @@ def _walk(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime,
             return Decision((*events, *failed.events), (*emitted, *failed.instructions))
         step += 1
         ctx = Context(call=state, tenant=tenant, now=local_now, action_url=action_url(node.id, step),
-                      scratch=scratch.get(node.id, {}), params=cb.params)
+                      scratch=scratch.get(node.id, {}), params=cb.params, facts=facts)
         outcome: Outcome = action.resume(node, ctx) if resume else action.enter(node, ctx)
         resume = False
         here = list(outcome.instructions)

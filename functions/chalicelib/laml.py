@@ -27,6 +27,7 @@ DEFAULTS: dict[tuple[str, str], Any] = {
     ("Dial", "hangup_on_star"): False, ("Record", "timeout"): 5, ("Record", "play_beep"): True,
     ("Conference", "muted"): False, ("Conference", "start_conference_on_enter"): True,
     ("Conference", "end_conference_on_exit"): False, ("Conference", "beep"): True,
+    ("Receive", "store_media"): True,
 }
 # An empty value that means something ("no finishing key") must still be rendered.
 EMPTY_MEANINGFUL = {("Gather", "finish_on_key"), ("Record", "finish_on_key")}
