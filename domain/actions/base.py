@@ -94,6 +94,17 @@ def lookup(name: str) -> Action | None:
     return REGISTRY.get(name)
 
 
+# Actions that may hand control back to the caller or the gateway (gather, dial, record, join):
+# plan validation refuses a cycle of nodes none of which waits. A new waiting action adds its name.
+WAITING: set[str] = {"ivr_menu", "ring_extension", "ring_group", "follow_me", "forward", "voicemail",
+                     "conference", "fax_receive", "sticky"}
+
+
+def waits(name: str) -> bool:
+    """True if the named action may wait for the caller (so a cycle through it is not a spin)."""
+    return name in WAITING
+
+
 @dataclass(frozen=True, slots=True)
 class SimpleAction:
     """An action from two functions; ``resume`` defaults to ending the call."""

@@ -55,6 +55,14 @@ def parse_plan(plan_id: str, version: int, document: Mapping[str, Any]) -> Plan:
     nodes: dict[str, Node] = {}
     refs: list[tuple[str, str]] = []
     stack: list[tuple[Mapping[str, Any], str]] = [(root_doc, "root")]
+    # Optional detached nodes ``{"root": ..., "nodes": {id: node}}``, reached through id references.
+    detached = document.get("nodes", {}) if "root" in document else {}
+    if not isinstance(detached, Mapping):
+        raise PlanError("nodes", "'nodes' must be an object of node id -> node")
+    for key, doc in detached.items():
+        if not isinstance(doc, Mapping):
+            raise PlanError(str(key), "a node must be an object with an 'action'")
+        stack.append(({"id": str(key), **doc}, str(key)))
     while stack:
         doc, default_id = stack.pop()
         node_id = str(doc.get("id") or default_id)

@@ -11,6 +11,7 @@ COMMAND_MODULES = [
     "chalicelib.commands.serve",
     "chalicelib.commands.simulate",
     "chalicelib.commands.events",
+    "chalicelib.commands.apikey",
 ]
 
 
