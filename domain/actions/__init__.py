@@ -13,6 +13,7 @@ from domain.actions import (  # noqa: F401
     forward,
     ivr,
     offer,
+    queue,
     ring_group,
     schedule,
     voicemail,
