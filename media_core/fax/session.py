@@ -54,6 +54,7 @@ class FaxReceiver:
         self.dcs: fr.Dcs | None = None
         self._frame = bytearray()
         self._frame_damaged = False
+        self._loss_pending = False
         self._tcf = bytearray()
         self._page = bytearray()
         self._ecm = EcmPage()
@@ -81,7 +82,10 @@ class FaxReceiver:
     def receive_ifp(self, ifp: bytes | None) -> None:
         """One IFP in sequence order; None marks a packet lost beyond recovery."""
         if ifp is None:
-            self._frame_damaged = True  # the HDLC frame in progress lost a chunk
+            # A lost packet damages the HDLC frame in progress, or the next one if nothing else came
+            # first; a loss inside T.4 data must not condemn the post-page command that follows it.
+            self._frame_damaged |= bool(self._frame)
+            self._loss_pending = True
             return
         try:
             packet = parse_ifp(ifp, self.version)
@@ -92,10 +96,15 @@ class FaxReceiver:
         if isinstance(packet, DataPacket):
             for f in packet.fields:
                 self._field(f)
+        else:
+            self._loss_pending = False
 
     def _field(self, f: DataField) -> None:
         t = f.field_type
+        pending, self._loss_pending = self._loss_pending, False
         if t == FieldType.HDLC_DATA:
+            if not self._frame and pending:
+                self._frame_damaged = True
             if len(self._frame) + len(f.data) > MAX_FRAME:
                 self._frame_damaged = True
             else:
