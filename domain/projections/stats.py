@@ -1,0 +1,158 @@
+"""Managers' figures computed from CDRs: per employee, and our KPIs (missed-call recovery, repeats).
+
+Every figure comes with the call ids behind it (``calls``), so a number on a dashboard drills down
+to the calls and, through their CDRs, to the events and recordings.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.projections.base import JSON, seconds_between, utc
+
+EMPLOYEE_COUNTS = ("incoming_answered", "incoming_missed", "outgoing_attempted", "outgoing_answered", "transfers")
+
+
+def day_bounds(tz: str, first: date, last_exclusive: date) -> tuple[str, str]:
+    """A period of local days in the tenant's timezone as UTC ISO bounds [start, end)."""
+    zone = ZoneInfo(tz)
+    start = datetime.combine(first, time(0), zone)
+    end = datetime.combine(last_exclusive, time(0), zone)
+    return utc(start.isoformat()), utc(end.isoformat())
+
+
+def device_map(config: Mapping[str, Any]) -> dict[str, str]:
+    """Every address an extension's devices call from (sip URI, client:identity, number) -> extension."""
+    out: dict[str, str] = {}
+    for ext, entry in (config.get("extensions") or {}).items():
+        out[str(ext)] = str(ext)
+        for d in (entry or {}).get("devices", ()):
+            if d.get("type") == "sip" and d.get("uri"):
+                out[str(d["uri"])] = str(ext)
+            elif d.get("type") == "client" and d.get("identity"):
+                out[f"client:{d['identity']}"] = str(ext)
+            elif d.get("number"):
+                out[str(d["number"])] = str(ext)
+    return out
+
+
+def extension_of(address: str, devices: Mapping[str, str]) -> str:
+    if address in devices:
+        return devices[address]
+    bare = address.split(";")[0]
+    return devices.get(bare, "")
+
+
+def _blank() -> JSON:
+    return {**{k: 0 for k in EMPLOYEE_COUNTS}, "talk_seconds": 0.0, "talk_average": 0.0, "ring_seconds": 0.0,
+            "hold_seconds": 0.0, "calls": {k: [] for k in (*EMPLOYEE_COUNTS, "hold")}}
+
+
+def employee_stats(cdrs: Iterable[JSON], devices: Mapping[str, str]) -> dict[str, JSON]:
+    """Per extension: incoming answered/missed, outgoing attempted/answered, talk, ring, transfers, hold."""
+    out: dict[str, JSON] = {}
+
+    def person(ext: str) -> JSON:
+        return out.setdefault(ext, _blank())
+
+    for c in cdrs:
+        sid = c["sid"]
+        if str(c["direction"]).startswith("outbound"):
+            ext = extension_of(str(c["from"]), devices)
+            if ext:
+                p = person(ext)
+                _count(p, "outgoing_attempted", sid)
+                if c["answered_at"]:
+                    _count(p, "outgoing_answered", sid)
+                    p["talk_seconds"] += float(c["talk"])
+        for leg in c["legs"]:
+            for ext in leg["targets"]:
+                p = person(str(ext))
+                p["ring_seconds"] += float(leg["ring"])
+                if leg["answered_by"] == ext:
+                    _count(p, "incoming_answered", sid)
+                    p["talk_seconds"] += float(leg["talk"])
+                elif not leg["answered_by"]:
+                    _count(p, "incoming_missed", sid)
+        for tr in c.get("transfers") or ():
+            if tr.get("by"):
+                _count(person(str(tr["by"])), "transfers", sid)
+        for hold in c.get("holds") or ():
+            if hold.get("by"):
+                p = person(str(hold["by"]))
+                p["hold_seconds"] += float(hold.get("seconds", 0))
+                if sid not in p["calls"]["hold"]:
+                    p["calls"]["hold"].append(sid)
+    for p in out.values():
+        answered = p["incoming_answered"] + p["outgoing_answered"]
+        p["talk_average"] = round(p["talk_seconds"] / answered, 1) if answered else 0.0
+        for k in ("talk_seconds", "ring_seconds", "hold_seconds"):
+            p[k] = round(p[k], 1)
+    return dict(sorted(out.items()))
+
+
+def _count(p: JSON, metric: str, sid: str) -> None:
+    p[metric] += 1
+    if sid not in p["calls"][metric]:
+        p["calls"][metric].append(sid)
+
+
+def is_missed(c: JSON) -> bool:
+    return str(c["direction"]) == "inbound" and c["outcome"] in ("missed", "voicemail")
+
+
+def _other_party(c: JSON) -> str:
+    return str(c["to"] if str(c["direction"]).startswith("outbound") else c["from"])
+
+
+def recovery(cdrs: Iterable[JSON], since: str, until: str, window_seconds: int = 86400) -> JSON:
+    """Share of callers missed in [since, until) who were reached (answered call either way) within the
+    window after their first missed call, and the median time from that missed call's end to contact."""
+    ordered = sorted(cdrs, key=lambda c: (c["t"], c["sid"]))
+    first_missed: dict[str, JSON] = {}
+    for c in ordered:
+        if since <= c["t"] < until and is_missed(c) and c["from"] not in first_missed:
+            first_missed[str(c["from"])] = c
+    callers = []
+    delays = []
+    for number, missed in first_missed.items():
+        end = missed["ended_at"] or missed["t"]
+        reached = next((c for c in ordered if c["answered_at"] and _other_party(c) == number and c["t"] > missed["t"]
+                        and seconds_between(end, c["t"]) <= window_seconds), None)
+        entry = {"caller": number, "missed_call": missed["sid"], "reached_by": reached["sid"] if reached else "",
+                 "seconds": round(seconds_between(end, reached["t"]), 1) if reached else None}
+        if reached:
+            delays.append(seconds_between(end, reached["t"]))
+        callers.append(entry)
+    n = len(callers)
+    return {"missed_callers": n, "reached": len(delays), "rate": round(len(delays) / n, 4) if n else None,
+            "median_seconds_to_callback": round(statistics.median(delays), 1) if delays else None,
+            "window_seconds": window_seconds, "callers": callers}
+
+
+def repeat_callers(cdrs: Iterable[JSON], since: str, until: str, window_seconds: int = 86400) -> JSON:
+    """Inbound calls in [since, until) from a caller who had called in within the previous window."""
+    inbound = sorted((c for c in cdrs if c["direction"] == "inbound" and c["from"]), key=lambda c: (c["t"], c["sid"]))
+    last: dict[str, str] = {}
+    counted = 0
+    repeats: list[str] = []
+    numbers: set[str] = set()
+    for c in inbound:
+        prev = last.get(c["from"])
+        if since <= c["t"] < until:
+            counted += 1
+            if prev and seconds_between(prev, c["t"]) <= window_seconds:
+                repeats.append(c["sid"])
+                numbers.add(c["from"])
+        last[c["from"]] = c["t"]
+    return {"inbound_calls": counted, "repeat_calls": len(repeats), "repeat_callers": len(numbers),
+            "rate": round(len(repeats) / counted, 4) if counted else None, "window_seconds": window_seconds,
+            "calls": repeats}
+
+
+def shift(stamp: str, seconds: float) -> str:
+    return utc((datetime.fromisoformat(stamp) + timedelta(seconds=seconds)).isoformat())

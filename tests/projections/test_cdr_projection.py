@@ -1,0 +1,47 @@
+"""CDRs folded from scripted calls: outcome, ring and talk time, legs, and the events behind them."""
+
+from __future__ import annotations
+
+from chalicelib.projections.log import iter_log
+from chalicelib.projections.runner import Runner
+from chalicelib.projections.store import SQLiteProjectionStore
+from domain.projections import calls
+from tests.projections.scenario import Calls, sid
+
+
+def cdrs(services, tmp_path) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    out = SQLiteProjectionStore(tmp_path / "p.sqlite")
+    Runner(out, [calls.projection()]).run(iter_log(services.store))
+    return {c["sid"]: c for c in out.states("calls", "demo")}
+
+
+def test_answered_call_has_ring_and_talk_time_from_the_webhooks(services, gateway, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # given a caller who presses 2 after 6 s; extension 103 rings 8 s, then they talk 95 s
+    Calls(gateway, clock).inbound(sid(1), "+15550002001", "2", menu=6, ring=8, talk=95, after=1)
+    # when the log is folded
+    c = cdrs(services, tmp_path)[sid(1)]
+    # then
+    assert c["outcome"] == "answered" and c["status"] == "completed"
+    assert c["ring"] == 8.0 and c["talk"] == 95.0 and c["duration"] == 110
+    assert c["legs"][0]["targets"] == ["103"] and c["legs"][0]["answered_by"] == "103"
+    assert c["answered_at"] == "2026-11-24T15:00:14.000000+00:00"
+    stored, _ = services.store.load(f"call-{sid(1)}")
+    assert c["events"] == [e.event_id for e in stored if e.event_type in calls.HANDLERS]
+    assert "DigitsGathered" in {e.event_type for e in stored} - set(calls.HANDLERS)
+
+
+def test_unanswered_call_that_leaves_a_voicemail_is_missed_with_its_recording(services, gateway, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    Calls(gateway, clock).inbound(sid(2), "+15550002002", "1", ring=20, dial="no-answer", voicemail=12)
+    c = cdrs(services, tmp_path)[sid(2)]
+    assert c["outcome"] == "voicemail" and c["ring"] == 20.0 and c["talk"] == 0.0
+    assert c["legs"][0]["targets"] == ["101", "102"] and c["legs"][0]["answered_by"] == ""
+    assert c["voicemail"]["box"] == "sales" and c["recordings"] == [f"https://gw/rec/RE{sid(2)[2:]}"]
+
+
+def test_a_late_status_callback_does_not_reopen_a_finished_call(services, gateway, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    script = Calls(gateway, clock)
+    script.outbound(sid(3), "client:102", "+442071234567", ring=4, talk=30)
+    script.seq = 0  # a ringing callback delivered after completed, with an old sequence number
+    script.status(sid(3), "ringing", From="client:102", To="+442071234567", Direction="outbound-api")
+    c = cdrs(services, tmp_path)[sid(3)]
+    assert c["status"] == "completed" and c["outcome"] == "answered" and c["talk"] == 30.0
