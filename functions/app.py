@@ -1,11 +1,14 @@
 """vpbx Chalice app: thin; every feature is a blueprint in chalicelib."""
 
 from chalice import Chalice
-from chalicelib import media_events, webhooks
+from chalicelib import media_events, webapp, webhooks
+from chalicelib.api import users as users_api
 
 app = Chalice(app_name="vpbx")
 app.register_blueprint(webhooks.bp)
 app.register_blueprint(media_events.bp)
+app.register_blueprint(users_api.bp)
+app.register_blueprint(webapp.bp)
 
 
 @app.route("/health")
