@@ -18,9 +18,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     dec = sub.add_parser("decode", help="decode a fax from a pcap/pcapng capture")
     dec.add_argument("capture", type=Path)
-    dec.add_argument("-o", "--output", type=Path, required=True, help="directory for fax.tiff, fax.pdf, page-N.png")
-    dec.add_argument("--t38-version", type=int, choices=(0, 1, 2, 3), default=None,
-                     help="IFP encoding (T38FaxVersion); default: try both encodings")
+    dec.add_argument(
+        "-o", "--output", type=Path, required=True, help="directory for fax.tiff, fax.pdf, page-N.png"
+    )
+    dec.add_argument(
+        "--t38-version",
+        type=int,
+        choices=(0, 1, 2, 3),
+        default=None,
+        help="IFP encoding (T38FaxVersion); default: try both encodings",
+    )
     return parser
 
 

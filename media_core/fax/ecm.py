@@ -33,7 +33,9 @@ class EcmPage:
             if n not in self._frames or (frame_size and n < last and len(self._frames[n]) != frame_size)
         ]
 
-    def end_block(self, page: int, block: int, count: int, force: bool = False, frame_size: int = 0) -> list[int]:
+    def end_block(
+        self, page: int, block: int, count: int, force: bool = False, frame_size: int = 0
+    ) -> list[int]:
         """PPS for (page, block) with ``count`` frames: join it and return [], or return missing numbers."""
         if (page, block) in self._joined:
             self._frames.clear()

@@ -117,7 +117,9 @@ def parse_dcs(fif: bytes) -> Dcs:
 
 def build_frame(fcf: int, fif: bytes = b"", final: bool = True, x_bit: bool = False) -> bytes:
     """A control frame for the T.38 wire (FCS is not carried: hdlc-fcs-OK stands for it)."""
-    return bytes([ADDRESS, CONTROL_FINAL if final else CONTROL_NOT_FINAL, fcf | (X_BIT if x_bit else 0)]) + fif
+    return (
+        bytes([ADDRESS, CONTROL_FINAL if final else CONTROL_NOT_FINAL, fcf | (X_BIT if x_bit else 0)]) + fif
+    )
 
 
 def build_dis(ecm: bool = True) -> bytes:

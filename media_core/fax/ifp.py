@@ -130,7 +130,9 @@ def parse_ifp(buf: bytes, version: int = 0) -> IfpPacket:
             length = ((buf[pos] << 8) | buf[pos + 1]) + 1
             pos += 2
             if pos + length > len(buf):
-                raise IfpError(f"field-data of {length} octets at offset {pos} runs past the end ({len(buf)})")
+                raise IfpError(
+                    f"field-data of {length} octets at offset {pos} runs past the end ({len(buf)})"
+                )
             data = buf[pos : pos + length]
             pos += length
         fields.append(DataField(ftype, data))

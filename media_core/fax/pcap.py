@@ -26,9 +26,16 @@ def _ip_udp(pkt: bytes, off: int) -> UdpDatagram | None:
     version = pkt[off] >> 4
     if version == 4:
         ihl = (pkt[off] & 0x0F) * 4
-        if len(pkt) < off + ihl + 8 or pkt[off + 9] != 17 or struct.unpack_from("!H", pkt, off + 6)[0] & 0x1FFF:
+        if (
+            len(pkt) < off + ihl + 8
+            or pkt[off + 9] != 17
+            or struct.unpack_from("!H", pkt, off + 6)[0] & 0x1FFF
+        ):
             return None  # not UDP, or a non-first fragment
-        src_ip, dst_ip = ".".join(map(str, pkt[off + 12 : off + 16])), ".".join(map(str, pkt[off + 16 : off + 20]))
+        src_ip, dst_ip = (
+            ".".join(map(str, pkt[off + 12 : off + 16])),
+            ".".join(map(str, pkt[off + 16 : off + 20])),
+        )
         udp = off + ihl
     elif version == 6:
         if len(pkt) < off + 48 or pkt[off + 6] != 17:

@@ -47,8 +47,9 @@ def render(doc: FaxDocument) -> RenderedFax:
     y_dpi = max(p.dpi[1] for p in doc.pages)
     images = [_stretched(p, y_dpi) for p in doc.pages]
     tiff = io.BytesIO()
-    images[0].save(tiff, format="TIFF", save_all=True, append_images=images[1:], compression="group4",
-                   dpi=(x_dpi, y_dpi))
+    images[0].save(
+        tiff, format="TIFF", save_all=True, append_images=images[1:], compression="group4", dpi=(x_dpi, y_dpi)
+    )
     pdf = io.BytesIO()
     images[0].save(pdf, format="PDF", save_all=True, append_images=images[1:], dpi=(x_dpi, y_dpi))
     pngs = []

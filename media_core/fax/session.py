@@ -16,9 +16,18 @@ from media_core.fax.document import FaxDocument, FaxPage
 from media_core.fax.ecm import EcmPage, ppr_map
 from media_core.fax.errors import FaxError, IllegalTransition
 from media_core.fax.frames import Fcf
-from media_core.fax.ifp import DataField, DataPacket, DataType, FieldType, Indicator, encode_data, encode_indicator, parse_ifp
-from media_core.fax.t30 import Input, Phase, T30Machine
+from media_core.fax.ifp import (
+    DataField,
+    DataPacket,
+    DataType,
+    FieldType,
+    Indicator,
+    encode_data,
+    encode_indicator,
+    parse_ifp,
+)
 from media_core.fax.t4 import DEFAULT_MAX_ROWS, Encoding, decode_page
+from media_core.fax.t30 import Input, Phase, T30Machine
 from media_core.fax.udptl import UdptlReceiver
 
 MAX_FRAME = 2048  # longest HDLC frame we keep (ECM frames are 260 octets)
@@ -109,8 +118,12 @@ class FaxReceiver:
                 self._frame_damaged = True
             else:
                 self._frame += f.data
-        elif t in (FieldType.HDLC_FCS_OK, FieldType.HDLC_FCS_OK_SIG_END, FieldType.HDLC_FCS_BAD,
-                   FieldType.HDLC_FCS_BAD_SIG_END):
+        elif t in (
+            FieldType.HDLC_FCS_OK,
+            FieldType.HDLC_FCS_OK_SIG_END,
+            FieldType.HDLC_FCS_BAD,
+            FieldType.HDLC_FCS_BAD_SIG_END,
+        ):
             self._frame += f.data
             good = t in (FieldType.HDLC_FCS_OK, FieldType.HDLC_FCS_OK_SIG_END) and not self._frame_damaged
             frame = bytes(self._frame)
@@ -254,6 +267,10 @@ class FaxReceiver:
     # ---- output --------------------------------------------------------------------------------
     def next_event(self) -> FaxEvent | None:
         return self._events.popleft() if self._events else None
+
+    def last_response(self) -> list[bytes]:
+        """The IFPs of our last answer (to repeat on CRP or when a timer runs out)."""
+        return list(self._last_response)
 
     def outgoing(self) -> list[bytes]:
         out = list(self._out)

@@ -44,7 +44,7 @@ class Input(Enum):
     DCN = "DCN"
 
 
-P, I = Phase, Input
+P, I = Phase, Input  # noqa: E741  (table rows stay one line each)
 _POST_PAGE_ROWS: dict[tuple[Phase, Input], tuple[Phase, Fcf | None]] = {}
 for _src in (P.RECEIVING, P.POST_PAGE):
     _POST_PAGE_ROWS.update(

@@ -54,9 +54,7 @@ class DecodedPage:
         return int(self.pixels.shape[1])
 
 
-def decode_page(
-    data: bytes, width: int, encoding: Encoding, max_rows: int = DEFAULT_MAX_ROWS
-) -> DecodedPage:
+def decode_page(data: bytes, width: int, encoding: Encoding, max_rows: int = DEFAULT_MAX_ROWS) -> DecodedPage:
     """Decode one T.4/T.6 coded page.
 
     Parameters
@@ -84,11 +82,16 @@ def decode_page(
     out = np.zeros((max_rows, width), dtype=np.uint8)
     nbits = len(data) * 8
     if encoding is Encoding.MMR:
-        rows, bad, status, _ = kernels._decode_t6_kernel(buf, nbits, width, WHITE_TABLE, BLACK_TABLE, MODE_TABLE, out)
+        rows, bad, status, _ = kernels._decode_t6_kernel(
+            buf, nbits, width, WHITE_TABLE, BLACK_TABLE, MODE_TABLE, out
+        )
     else:
         two_d = encoding is Encoding.MR
         rows, bad, status, _ = kernels._decode_t4_kernel(
             buf, nbits, width, two_d, WHITE_TABLE, BLACK_TABLE, MODE_TABLE, out
         )
-    return DecodedPage(pixels=out[:rows].copy() if rows < max_rows // 2 else out[:rows], bad_rows=int(bad),
-                       end=PageEnd(int(status)))
+    return DecodedPage(
+        pixels=out[:rows].copy() if rows < max_rows // 2 else out[:rows],
+        bad_rows=int(bad),
+        end=PageEnd(int(status)),
+    )

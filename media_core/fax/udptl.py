@@ -135,7 +135,9 @@ class UdptlReceiver:
                 covered = range(limit - pkt.fec_span * entries, limit, entries)
                 missing = [k for k in covered if k not in self._have]
                 if len(missing) == 1 and self._next is not None and missing[0] >= self._next:
-                    self._have[missing[0]] = _xor([parity] + [self._have[k] for k in covered if k != missing[0]], len(parity))
+                    self._have[missing[0]] = _xor(
+                        [parity] + [self._have[k] for k in covered if k != missing[0]], len(parity)
+                    )
                     self.recovered += 1
 
     def _drain(self, lost_before: int) -> list[tuple[int, bytes | None]]:
@@ -163,3 +165,27 @@ class UdptlReceiver:
         if self._last is None or self._next is None:
             return []
         return self._drain(self._last)
+
+
+def _open_type(ifp: bytes) -> bytes:
+    from media_core.fax.per import write_length
+
+    return write_length(len(ifp)) + ifp
+
+
+class UdptlSender:
+    """Frames our IFPs with ``redundancy`` older IFPs (newest first), as T.38 §9.1 recommends."""
+
+    def __init__(self, redundancy: int = 2) -> None:
+        self.seq = 0
+        self.redundancy = redundancy
+        self._history: list[bytes] = []
+
+    def datagram(self, ifp: bytes) -> bytes:
+        older = self._history[: self.redundancy]
+        out = bytes([self.seq >> 8, self.seq & 0xFF]) + _open_type(ifp) + b"\x00" + bytes([len(older)])
+        out += b"".join(_open_type(o) for o in older)
+        self._history.insert(0, ifp)
+        del self._history[self.redundancy :]
+        self.seq = (self.seq + 1) & 0xFFFF
+        return out

@@ -30,8 +30,9 @@ def helper() -> Path:
     exe = ROOT / "var" / "fax-helper" / f"spandsp_loopback-{digest}"
     if not exe.exists():
         exe.parent.mkdir(parents=True, exist_ok=True)
-        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "spandsp"], check=True, capture_output=True,
-                               text=True).stdout.split()
+        flags = subprocess.run(
+            ["pkg-config", "--cflags", "--libs", "spandsp"], check=True, capture_output=True, text=True
+        ).stdout.split()
         tmp = exe.with_suffix(".tmp")
         subprocess.run(["gcc", "-O1", "-o", str(tmp), str(SOURCE), *flags, "-ltiff"], check=True)
         tmp.replace(exe)
@@ -49,14 +50,20 @@ def make_pages(n: int, rows: int, seed: int = 1, width: int = 1728) -> list[Imag
             x, y = r.randrange(width - 30), r.randrange(rows - 30)
             d.rectangle([x, y, x + r.randrange(1, 300), y + r.randrange(1, 60)], fill=0)
         for _ in range(80):
-            d.text((r.randrange(width - 200), r.randrange(rows - 15)), f"Page {i + 1} line {r.randrange(10**6)}", fill=0)
+            d.text(
+                (r.randrange(width - 200), r.randrange(rows - 15)),
+                f"Page {i + 1} line {r.randrange(10**6)}",
+                fill=0,
+            )
         d.line([0, 0, width - 1, rows - 1], fill=0, width=3)
         pages.append(im)
     return pages
 
 
 def write_tiff(pages: list[Image.Image], path: Path, fine: bool = True) -> None:
-    pages[0].save(path, save_all=True, append_images=pages[1:], compression="group4", dpi=(204, 196 if fine else 98))
+    pages[0].save(
+        path, save_all=True, append_images=pages[1:], compression="group4", dpi=(204, 196 if fine else 98)
+    )
 
 
 def black_pixels(path: Path) -> list[np.ndarray]:
@@ -72,13 +79,31 @@ class Ifp:
     data: bytes
 
 
-def run_session(tx: Path, workdir: Path, ecm: bool, compressions: int, version: int = 0, drop_every: int = 0,
-                start_seq: int = 0) -> tuple[list[Ifp], str]:
+def run_session(
+    tx: Path,
+    workdir: Path,
+    ecm: bool,
+    compressions: int,
+    version: int = 0,
+    drop_every: int = 0,
+    start_seq: int = 0,
+) -> tuple[list[Ifp], str]:
     out = workdir / "ifp.txt"
     res = subprocess.run(
-        [str(helper()), str(tx), str(workdir / "rx.tif"), str(out), str(int(ecm)), str(compressions), str(version),
-         str(drop_every), str(start_seq)],
-        capture_output=True, text=True, timeout=60,
+        [
+            str(helper()),
+            str(tx),
+            str(workdir / "rx.tif"),
+            str(out),
+            str(int(ecm)),
+            str(compressions),
+            str(version),
+            str(drop_every),
+            str(start_seq),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if res.returncode != 0:
         raise RuntimeError(f"spandsp session failed: {res.stdout} {res.stderr}")
@@ -94,8 +119,13 @@ def _open_type(b: bytes) -> bytes:
     return (bytes([n]) if n < 0x80 else bytes([0x80 | (n >> 8), n & 0xFF])) + b
 
 
-def udptl_stream(ifps: list[Ifp], direction: str = "S", redundancy: int = 0, fec: tuple[int, int] | None = None,
-                 repeats: bool = True) -> list[tuple[int, bytes]]:
+def udptl_stream(
+    ifps: list[Ifp],
+    direction: str = "S",
+    redundancy: int = 0,
+    fec: tuple[int, int] | None = None,
+    repeats: bool = True,
+) -> list[tuple[int, bytes]]:
     """(seq, datagram) as a FreeSWITCH-like gateway would send them: repeats as identical datagrams.
 
     X packets (dropped inside the loopback) keep their sequence number but are not sent.
@@ -132,8 +162,19 @@ def udptl_stream(ifps: list[Ifp], direction: str = "S", redundancy: int = 0, fec
 
 def _eth_udp(src: tuple[str, int], dst: tuple[str, int], payload: bytes) -> bytes:
     udp = struct.pack("!HHHH", src[1], dst[1], 8 + len(payload), 0) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
-                     bytes(map(int, src[0].split("."))), bytes(map(int, dst[0].split("."))))
+    ip = struct.pack(
+        "!BBHHHBBH4s4s",
+        0x45,
+        0,
+        20 + len(udp),
+        0,
+        0,
+        64,
+        17,
+        0,
+        bytes(map(int, src[0].split("."))),
+        bytes(map(int, dst[0].split("."))),
+    )
     return b"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\x08\x00" + ip + udp
 
 

@@ -32,7 +32,9 @@ def _assert_identical(doc: FaxDocument, tx: Path) -> None:
         (True, ss.T4_1D, "MH", 0),
     ],
 )
-def test_decodes_spandsp_fax_pixel_identical(source_tiffs, tmp_path, ecm, compressions, encoding, version) -> None:
+def test_decodes_spandsp_fax_pixel_identical(
+    source_tiffs, tmp_path, ecm, compressions, encoding, version
+) -> None:
     # given a fax sent by spandsp with the chosen coding, ECM mode and T.38 version
     ifps, stats = ss.run_session(source_tiffs["fine"], tmp_path, ecm, compressions, version)
     assert "receiver=0" in stats
@@ -82,7 +84,9 @@ def test_fec_recovers_single_losses(source_tiffs, tmp_path) -> None:
 
 def test_ecm_partial_page_requests_fill_frames_lost_without_redundancy(source_tiffs, tmp_path) -> None:
     # given spandsp losing every 5th image packet in the loopback: its receiver sends PPR, the sender resends
-    ifps, stats = ss.run_session(source_tiffs["fine"], tmp_path, True, ss.T6 | ss.T4_1D, version=0, drop_every=7)
+    ifps, stats = ss.run_session(
+        source_tiffs["fine"], tmp_path, True, ss.T6 | ss.T4_1D, version=0, drop_every=7
+    )
     assert sum(1 for i in ifps if i.direction == "X") > 20 and "receiver=0" in stats
     # when we decode exactly what spandsp's receiver got (gaps in sequence numbers included)
     doc = decode_datagrams([d for _, d in ss.udptl_stream(ifps)], version=0)
