@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -56,20 +57,33 @@ def bench_webhooks(tmp: Path) -> dict[str, float]:
                                       now=svc.clock(), new_id=lambda: str(uuid.uuid4()), correlation_id="bench"),
                          version)
     assert svc.store.stream_version(f"call-{sids[0]}") == PRIOR
-    latencies = []
+    common = {"AccountSid": "AC" + "0" * 32, "From": "+15550002000", "To": "+15550001000",
+              "CallStatus": "in-progress", "Direction": "inbound"}
+    # Cold: 28 of the 30 events were written by "another process", so this one folds them from SQLite.
+    cold = _timed(lambda sid: post(svc, "voice", {"CallSid": sid, **common, "Digits": "2"},
+                                   {"node": "menu", "step": "2"}), sids, "sip:103@")
+    # Warm: the next step of the same calls; this process's snapshot is current, only newer events load.
+    warm = _timed(lambda sid: post(svc, "voice", {"CallSid": sid, **common, "DialCallStatus": "no-answer"},
+                                   {"node": "support", "step": "4"}), sids, "<Record")
+    return {**{f"cold_{k}": v for k, v in cold.items()}, **{f"warm_{k}": v for k, v in warm.items()}}
+
+
+def _timed(handle, sids: list[str], expect: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    latencies, cpu_latencies = [], []
     start = time.perf_counter()
     cpu0 = time.process_time()
     for sid in sids:
-        params = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+15550002000", "To": "+15550001000",
-                  "CallStatus": "in-progress", "Direction": "inbound", "Digits": "2"}
-        t = time.perf_counter()
-        resp = post(svc, "voice", params, {"node": "menu", "step": "2"})
+        t, c = time.perf_counter(), time.thread_time()
+        resp = handle(sid)
         latencies.append(time.perf_counter() - t)
-        assert resp.status == 200 and "sip:103@" in resp.body, resp.body
+        cpu_latencies.append(time.thread_time() - c)
+        assert resp.status == 200 and expect in resp.body, resp.body
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu0
     latencies.sort()
-    return {"per_s_wall": CALLS / wall, "per_s_cpu": CALLS / cpu,
+    cpu_latencies.sort()
+    return {"per_s_wall": len(sids) / wall, "per_s_cpu": len(sids) / cpu,
+            "cpu_p99_ms": cpu_latencies[int(len(sids) * 0.99)] * 1000,
             "p50_ms": statistics.median(latencies) * 1000, "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000}
 
 
@@ -125,11 +139,15 @@ def main() -> int:
         ours = workload_ours(tmp / "ours.sqlite")
         theirs = workload_eventsourcing(tmp / "es.sqlite")
     ops = STREAMS * (APPENDS + 1)
-    print(f"webhooks, in-process on SQLite, calls with {PRIOR} prior events, {CALLS} webhooks:")
-    print(f"  {wh['per_s_wall']:,.0f} webhooks/s on one core (wall), {wh['per_s_cpu']:,.0f}/s CPU time "
-          f"[target >= 2,000: ratio {wh['per_s_wall'] / 2000:.2f}x]")
-    print(f"  p50 {wh['p50_ms']:.2f} ms, p99 {wh['p99_ms']:.2f} ms [target p99 <= 5 ms: ratio "
-          f"{5 / wh['p99_ms']:.2f}x headroom]")
+    print(f"webhooks, in-process on SQLite, calls with {PRIOR} prior events, {CALLS} webhooks each run:")
+    for kind, label in (("cold", "cold (fold all 30 events from SQLite)"),
+                        ("warm", "warm (snapshot current, next step of the call)")):
+        print(f"  {label}: {wh[kind + '_per_s_wall']:,.0f} webhooks/s on one core (wall), "
+              f"{wh[kind + '_per_s_cpu']:,.0f}/s by CPU time [target >= 2,000: ratio "
+              f"{wh[kind + '_per_s_wall'] / 2000:.2f}x]; p50 {wh[kind + '_p50_ms']:.2f} ms, "
+              f"p99 {wh[kind + '_p99_ms']:.2f} ms [target <= 5 ms: ratio {5 / wh[kind + '_p99_ms']:.2f}x]; "
+              f"p99 of CPU time per webhook {wh[kind + '_cpu_p99_ms']:.2f} ms")
+    print(f"  (machine load average while measuring: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")
     print(f"event store, {STREAMS} streams x {APPENDS} appends of {BATCH} events, then one load each ({ops:,} ops):")
     print(f"  vpbx SQLiteEventStore        {ours:.2f} s  ({ops / ours:,.0f} ops/s)")
     print(f"  eventsourcing SQLite recorder {theirs:.2f} s  ({ops / theirs:,.0f} ops/s)")

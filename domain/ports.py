@@ -20,8 +20,9 @@ class ConcurrencyError(Exception):
 class EventStore(Protocol):
     """Append-only streams with optimistic concurrency and an ordered per-tenant log."""
 
-    def load(self, stream_id: str) -> tuple[list[StoredEvent], int]:
-        """All events of a stream in version order, and the stream's version (0 if empty)."""
+    def load(self, stream_id: str, after_version: int = 0) -> tuple[list[StoredEvent], int]:
+        """The stream's events after ``after_version`` in version order, and the stream's version
+        (``after_version`` when nothing newer exists; 0 for an empty stream)."""
         ...
 
     def stream_version(self, stream_id: str) -> int:

@@ -6,22 +6,71 @@ conditional on the stream version read, and on a conflict the whole decision is 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 from email.utils import parsedate_to_datetime
 
 from chalicelib.bootstrap import Services
 from chalicelib.envelopes import decode_all, wrap
+from chalicelib.features import gather_facts
 from chalicelib.laml import render_laml
 from chalicelib.signatures import public_url, verify_request
 from chalicelib.webhook_input import BadWebhook, parse_body, request_id, validate
-from domain.calls.state import fold
+from domain.calls.state import CallState, fold
 from domain.instructions import from_json
-from domain.ports import ConcurrencyError
+from domain.ports import ConcurrencyError, EventStore
 from domain.routing.engine import Callback, decide
 
 MAX_ATTEMPTS = 8
+CACHE_SIZE = 10_000
 XML = {"Content-Type": "text/xml; charset=utf-8"}
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A call's state as of ``version`` and the request ids already answered."""
+
+    version: int
+    state: CallState
+    seen: frozenset[str]
+
+
+class CallStateCache:
+    """Snapshots of recently handled calls, per store. Always topped up from the store with the
+    events after the snapshot's version, so it only saves work and never goes stale."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[str, Folded] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def load(self, store: EventStore, stream: str) -> Folded:
+        cached = self._items.get(stream) or Folded(0, CallState(), frozenset())
+        newer, version = store.load(stream, cached.version)
+        if not newer:
+            return cached
+        state = fold(decode_all(newer), cached.state)
+        return Folded(version, state, cached.seen | {e.correlation_id for e in newer})
+
+    def put(self, stream: str, folded: Folded) -> None:
+        with self._lock:
+            self._items[stream] = folded
+            self._items.move_to_end(stream)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_caches: WeakKeyDictionary[object, CallStateCache] = WeakKeyDictionary()
+
+
+def state_cache(store: EventStore) -> CallStateCache:
+    cache = _caches.get(store)
+    if cache is None:
+        cache = _caches[store] = CallStateCache()
+    return cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +113,17 @@ def handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query: 
                   step=int(query.get("step", -1)))
     stream = call_stream(data.params["CallSid"])
     base = services.settings.public_url + f"/webhooks/{tenant_id}"
+    cache = state_cache(services.store)
+    facts = None
     for _ in range(MAX_ATTEMPTS):
-        stored, version = services.store.load(stream)
-        state = fold(decode_all(stored))
-        if any(e.correlation_id == req for e in stored):  # a redelivery: answer as before
+        folded = cache.load(services.store, stream)
+        state, version = folded.state, folded.version
+        if req in folded.seen:  # a redelivery: answer as before, from the events
             return WebhookResponse(200, render_laml([from_json(i) for i in state.responses.get(req, ())], base), XML)
         now = services.clock()
-        decision = decide(state, cb, tenant, now)
+        if facts is None:  # once per request: a CRM lookup is not repeated on a retry
+            facts = gather_facts(services, tenant, state, cb)
+        decision = decide(state, cb, tenant, now, facts)
         if decision.events:
             envelopes = wrap(decision.events, tenant_id=tenant_id, stream_id=stream, expected_version=version,
                              now=now, new_id=services.new_id, correlation_id=req,
@@ -80,6 +133,7 @@ def handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query: 
             except ConcurrencyError:
                 tenant = services.tenants.get(tenant_id) or tenant
                 continue
+            cache.put(stream, Folded(version + len(envelopes), fold(decision.events, state), folded.seen | {req}))
         return WebhookResponse(200, render_laml(decision.instructions, base), XML)
     return WebhookResponse(503, "busy, try again\n", {"Retry-After": "1", "Content-Type": "text/plain"})
 

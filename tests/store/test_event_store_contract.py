@@ -132,3 +132,10 @@ def test_concurrent_writers_that_retry_lose_no_event(store: EventStore) -> None:
     events, version = store.load("counter")
     assert version == writers * each
     assert sorted((e.data["writer"], e.data["j"]) for e in events) == [(i, j) for i in range(writers) for j in range(each)]
+
+
+def test_loading_after_a_version_returns_only_newer_events(store: EventStore) -> None:
+    store.append("s", [ev("s", 1), ev("s", 2), ev("s", 3)], 0)
+    newer, version = store.load("s", after_version=1)
+    assert [e.version for e in newer] == [2, 3] and version == 3
+    assert store.load("s", after_version=3) == ([], 3)

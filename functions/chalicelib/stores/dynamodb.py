@@ -72,10 +72,12 @@ class DynamoDBEventStore:
         if create and not self.model.exists():
             self.model.create_table(wait=True)
 
-    def load(self, stream_id: str) -> tuple[list[StoredEvent], int]:
-        items = self.model.query(stream_id, consistent_read=True, scan_index_forward=True)
+    def load(self, stream_id: str, after_version: int = 0) -> tuple[list[StoredEvent], int]:
+        condition = self.model.version > after_version if after_version else None
+        items = self.model.query(stream_id, range_key_condition=condition, consistent_read=True,
+                                 scan_index_forward=True)
         events = [_event(i) for i in items]
-        return events, events[-1].version if events else 0
+        return events, events[-1].version if events else after_version
 
     def stream_version(self, stream_id: str) -> int:
         items = list(self.model.query(stream_id, consistent_read=True, scan_index_forward=False, limit=1))

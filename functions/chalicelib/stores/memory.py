@@ -18,9 +18,9 @@ class InMemoryEventStore:
         self._ids: set[str] = set()
         self._lock = threading.Lock()
 
-    def load(self, stream_id: str) -> tuple[list[StoredEvent], int]:
-        events = list(self._streams.get(stream_id, ()))
-        return events, len(events)
+    def load(self, stream_id: str, after_version: int = 0) -> tuple[list[StoredEvent], int]:
+        events = self._streams.get(stream_id, [])
+        return events[after_version:], max(len(events), after_version)
 
     def stream_version(self, stream_id: str) -> int:
         return len(self._streams.get(stream_id, ()))

@@ -56,12 +56,12 @@ class SQLiteEventStore:
             self._local.conn = conn
         return conn
 
-    def load(self, stream_id: str) -> tuple[list[StoredEvent], int]:
+    def load(self, stream_id: str, after_version: int = 0) -> tuple[list[StoredEvent], int]:
         rows = self._conn().execute(
-            f"SELECT position, {COLUMNS} FROM events WHERE stream_id = ? ORDER BY version", (stream_id,)
-        ).fetchall()
+            f"SELECT position, {COLUMNS} FROM events WHERE stream_id = ? AND version > ? ORDER BY version",
+            (stream_id, after_version)).fetchall()
         events = [_row(r) for r in rows]
-        return events, events[-1].version if events else 0
+        return events, events[-1].version if events else after_version
 
     def stream_version(self, stream_id: str) -> int:
         row = self._conn().execute("SELECT MAX(version) FROM events WHERE stream_id = ?", (stream_id,)).fetchone()
