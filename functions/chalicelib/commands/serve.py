@@ -36,6 +36,11 @@ def run(args: argparse.Namespace) -> int:
     services = get_services()
     if args.seed_demo and seed_demo(services.tenants, services.settings.demo_auth_token):
         print(f"seeded the demo tenant {DEMO_TENANT!r} (number {DEMO_NUMBER})")
+    if args.seed_demo:
+        from chalicelib.demo.users import seed_demo_users
+
+        if seed_demo_users(services):
+            print("seeded demo sign-ins: owner|admin|supervisor|agent|analyst@demo.test (password: $VPBX_DEMO_PASSWORD)")
     media = None if args.no_media else _start_media(args.port)
     base = services.settings.public_url
     print(f"vpbx on http://{args.host}:{args.port}  (store: {services.settings.store})")
