@@ -41,7 +41,7 @@ def _ask(ctx: Context, wrong: bool) -> tuple[Instruction, ...]:
 
 def _enter(node: Node, ctx: Context) -> Outcome:
     room = _room(node, ctx)
-    if not room:
+    if str(node.data["room"]) not in ctx.tenant.section("conferences"):
         return Continue("unavailable", inputs={"room": str(node.data["room"]), "reason": "no such room"})
     if not room.get("pin") and not room.get("moderator_pin"):
         return _join(node, ctx, "participant")
