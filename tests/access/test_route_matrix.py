@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from chalicelib.permissions import PUBLIC, ROLES, has_permission, route_permission
+from chalicelib.permissions import PUBLIC, ROLES, has_permission, known_permission, route_permission
 from chalicelib.server import load_app_module
 from chalicelib.users import users_of
-from domain.tenant import TenantConfigured
 
+from domain.tenant import TenantConfigured
 from tests.access.conftest import PASSWORD, Caller
 
 PARAM = re.compile(r"\{([^}]+)\}")
@@ -33,6 +33,12 @@ def test_every_api_route_is_in_the_permission_table():
     missing = [f"{m} {p}" for m, p in api_routes() if route_permission(m, p) is None]
     assert api_routes(), "the app has no /api/v1 routes at all"
     assert missing == [], f"add these routes to functions/chalicelib/permissions.py ROUTE_PERMISSIONS: {missing}"
+
+
+def test_every_permission_a_route_needs_is_one_the_roles_know():
+    unknown = [f"{m} {p}: {route_permission(m, p)}" for m, p in api_routes()
+               if route_permission(m, p) is not None and not known_permission(str(route_permission(m, p)))]
+    assert unknown == [], "name these permissions in permissions.ROLE_PERMISSIONS (or fix the typo)"
 
 
 @pytest.mark.parametrize("role", ROLES)
