@@ -44,7 +44,7 @@ def test_wrong_pin_is_asked_again_then_the_caller_is_turned_away(services) -> No
 
 def test_room_without_pin_joins_at_once(services) -> None:  # type: ignore[no-untyped-def]
     body = Call(_conference(services, room="open"), sid(1)).start()
-    assert body.endswith("<Response><Dial><Conference>acme-open</Conference></Dial></Response>")
+    assert body.endswith("<Response><Dial timeout=\"20\"><Conference>acme-open</Conference></Dial></Response>")
 
 
 def test_fax_receive_hands_the_call_to_the_fax_pipeline(services) -> None:  # type: ignore[no-untyped-def]
