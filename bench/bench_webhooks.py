@@ -27,7 +27,6 @@ from chalicelib.envelopes import wrap  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
 from chalicelib.signatures import public_url, twilio_signature  # noqa: E402
 from chalicelib.stores.sqlite import SQLiteEventStore  # noqa: E402
-
 from domain.calls.events import CallStatusChanged  # noqa: E402
 
 PUBLIC, TOKEN = "https://pbx.example.com", "bench-token"

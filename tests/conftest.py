@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
+
 from chalicelib.bootstrap import Services, bootstrap, set_services
 from chalicelib.calls import WebhookResponse, handle_webhook
 from chalicelib.demo import DEMO_TENANT, seed_demo

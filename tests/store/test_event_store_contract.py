@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+
 from chalicelib.stores.dynamodb import DynamoDBEventStore
 from chalicelib.stores.memory import InMemoryEventStore
 from chalicelib.stores.sqlite import SQLiteEventStore
-
 from domain.events import StoredEvent
 from domain.ports import ConcurrencyError, EventStore
 

@@ -6,7 +6,6 @@ import multiprocessing
 import uuid
 
 from chalicelib.stores.sqlite import SQLiteEventStore
-
 from domain.events import StoredEvent
 from domain.ports import ConcurrencyError
 

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from chalicelib.laml import render_laml
 
+from chalicelib.laml import render_laml
 from domain.instructions import (
     Client,
     Conference,

@@ -6,9 +6,9 @@ from urllib.parse import urlencode
 
 import pytest
 from chalice.test import Client
+
 from chalicelib.server import load_app_module
 from chalicelib.signatures import twilio_signature
-
 from tests.conftest import PUBLIC, TOKEN, call_params
 
 SID = "CA" + "d" * 32

@@ -7,8 +7,9 @@ import hmac
 import json
 
 import pytest
-from chalicelib.signatures import twilio_signature, url_variants, verify_form, verify_json, verify_request
 from twilio.request_validator import RequestValidator
+
+from chalicelib.signatures import twilio_signature, url_variants, verify_form, verify_json, verify_request
 
 TOKEN = "12345"
 PARAMS = {"CallSid": "CA1234567890ABCDE", "Caller": "+14158675310", "Digits": "1234", "From": "+14158675310",

@@ -8,8 +8,8 @@ import uuid
 from urllib.parse import urlencode
 
 import pytest
-from chalicelib.calls import handle_webhook
 
+from chalicelib.calls import handle_webhook
 from domain.ports import ConcurrencyError
 from tests.conftest import PUBLIC, Gateway, call_params
 
@@ -108,7 +108,6 @@ def status(gateway: Gateway, value: str, seq: int) -> None:
 
 def current_status(services) -> str:  # type: ignore[no-untyped-def]
     from chalicelib.envelopes import decode_all
-
     from domain.calls.state import fold
 
     return fold(decode_all(events_of(services))).status
