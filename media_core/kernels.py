@@ -224,3 +224,42 @@ def _encode_rows_kernel(
         table = alaw_table if alaw[i] else ulaw_table
         for t in range(n):
             out[i, t] = table[np.int32(pcm[i, t]) + 32768]
+
+
+@njit(cache=True, nogil=True)
+def _g711_mix_minus_rooms_kernel(
+    codes: np.ndarray,
+    alaw: np.ndarray,
+    starts: np.ndarray,
+    ulaw_dec: np.ndarray,
+    alaw_dec: np.ndarray,
+    ulaw_enc: np.ndarray,
+    alaw_enc: np.ndarray,
+    total: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Many mix-minus rooms in one call: rows starts[r]..starts[r+1]-1 are room r.
+
+    Per row: G.711 decode (clause 2 A-law / clause 3 mu-law tables), room total minus own in
+    int32, saturate to int16, G.711 encode with the row's law. O(rows * N).
+    """
+    n = codes.shape[1]
+    for r in range(starts.size - 1):
+        a = starts[r]
+        b = starts[r + 1]
+        for t in range(n):
+            total[t] = 0
+        for i in range(a, b):
+            dec = alaw_dec if alaw[i] else ulaw_dec
+            for t in range(n):
+                total[t] += dec[codes[i, t]]
+        for i in range(a, b):
+            dec = alaw_dec if alaw[i] else ulaw_dec
+            enc = alaw_enc if alaw[i] else ulaw_enc
+            for t in range(n):
+                s = total[t] - dec[codes[i, t]]
+                if s > _INT16_MAX:
+                    s = _INT16_MAX
+                elif s < _INT16_MIN:
+                    s = _INT16_MIN
+                out[i, t] = enc[s + 32768]

@@ -7,6 +7,7 @@ the tick (UDP sends are non-blocking, WebSocket sends go through a bounded outbo
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any, cast
 
 from media_core.rtp import PT_PCMA, RtpSession
@@ -21,6 +22,8 @@ class RtpLeg(asyncio.DatagramProtocol):
         self.alaw = session.payload_type == PT_PCMA
         self.remote = remote
         self.transport: asyncio.DatagramTransport | None = None
+        self.sock: socket.socket | None = None  # set when the service created the socket itself
+        self.packets_in = self.packets_out = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(
@@ -30,6 +33,7 @@ class RtpLeg(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         if self.remote is None:
             self.remote = (str(addr[0]), int(addr[1]))  # symmetric RTP: answer where the media comes from
+        self.packets_in += 1
         self.session.receive_datagram(data)
 
     def error_received(self, exc: Exception) -> None:  # ICMP port unreachable etc.: keep the leg alive
@@ -44,8 +48,20 @@ class RtpLeg(asyncio.DatagramProtocol):
         return self.session.next_frame().payload
 
     def send_frame(self, payload: bytes) -> None:
-        if self.remote is not None and self.transport is not None and not self.transport.is_closing():
-            self.transport.sendto(self.session.packetize(payload), self.remote)
+        transport, remote = self.transport, self.remote
+        if remote is None or transport is None or transport.is_closing():
+            return
+        packet = self.session.packetize(payload)
+        self.packets_out += 1
+        if self.sock is not None:
+            try:  # straight to the kernel: asyncio's sendto adds a few microseconds per packet
+                self.sock.sendto(packet, remote)
+                return
+            except (BlockingIOError, InterruptedError):
+                self.sock = None  # buffer full: from now on the transport queues, so packets stay in order
+            except OSError:
+                return  # e.g. ICMP port unreachable reported on this send: the packet is lost, as UDP
+        transport.sendto(packet, remote)
 
     def close(self) -> None:
         if self.transport is not None:

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from media_core.g711 import ALAW_DECODE_TABLE, ALAW_ENCODE_TABLE, ULAW_DECODE_TABLE, ULAW_ENCODE_TABLE
-from media_core.kernels import _decode_rows_kernel, _encode_rows_kernel
+from media_core.kernels import _decode_rows_kernel, _encode_rows_kernel, _g711_mix_minus_rooms_kernel
 from media_core.mixer import MixPlan, barge_hears, listen_hears, mix, mix_minus_hears, plan_mix, whisper_hears
 from media_core.recording import RecordingInfo, RecordingWriter
 
@@ -50,6 +50,18 @@ class Room:
         self._plan: MixPlan | None = None
         self._dirty = True
         self.ticks = 0
+        self.version = 0  # bumped on every change of membership, modes or recording
+        self._plain_at, self._plain = -1, True
+
+    @property
+    def is_plain(self) -> bool:
+        """Pure mix-minus (no modes, mutes, gains or recorder): can be batched with other rooms."""
+        if self._plain_at != self.version:
+            self._plain_at = self.version
+            self._plain = self.recorder is None and all(
+                m.mode == "normal" and not m.muted and m.gain == 1.0 for m in self.members.values()
+            )
+        return self._plain
 
     # --- membership and modes ------------------------------------------------------------
 
@@ -58,6 +70,7 @@ class Room:
             raise ValueError(f"participant {member.pid!r} is already in room {self.name!r}")
         self.members[member.pid] = member
         self._dirty = True
+        self.version += 1
 
     def remove(self, pid: str) -> Member:
         member = self._member(pid)
@@ -66,6 +79,7 @@ class Room:
             if other.whisper_to == pid:  # whispering to someone who left: fall back to listening
                 other.mode, other.whisper_to = "listen", None
         self._dirty = True
+        self.version += 1
         return member
 
     def set_mode(
@@ -91,6 +105,7 @@ class Room:
         if gain is not None:
             member.gain = gain
         self._dirty = True
+        self.version += 1
 
     def _member(self, pid: str) -> Member:
         try:
@@ -105,10 +120,12 @@ class Room:
             raise ValueError(f"room {self.name!r} is already recording")
         self.recorder = writer
         self._dirty = True
+        self.version += 1
 
     def stop_recording(self) -> RecordingInfo | None:
         writer, self.recorder = self.recorder, None
         self._dirty = True
+        self.version += 1
         return writer.close() if writer is not None else None
 
     # --- mixing ------------------------------------------------------------------------
@@ -179,6 +196,52 @@ class Room:
             self.recorder.write_stereo(pcm[0], mixed[0])
 
 
+class BatchMixer:
+    """Mixes every plain (mix-minus) room of a server in one kernel call per tick.
+
+    Per tick the Python work is one ``next_frame`` and one ``send_frame`` per leg; the layout
+    (legs, room boundaries, laws) is rebuilt only when some room's ``version`` changed.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[tuple[int, int], ...] = ()
+        self._legs: list[Leg] = []
+        self._starts = np.zeros(1, np.int64)
+        self._alaw = np.zeros(0, np.bool_)
+        self._total = np.zeros(FRAME, np.int32)
+
+    def tick(self, rooms: list[Room]) -> None:
+        key = tuple((id(r), r.version) for r in rooms)
+        if key != self._key:
+            self._key = key
+            self._legs = [m.leg for r in rooms for m in r.members.values()]
+            self._starts = np.cumsum([0] + [len(r.members) for r in rooms], dtype=np.int64)
+            self._alaw = np.array([leg.alaw for leg in self._legs], np.bool_)
+        legs = self._legs
+        if not legs:
+            return
+        for r in rooms:
+            r.ticks += 1
+        codes = np.frombuffer(b"".join([leg.next_frame() for leg in legs]), np.uint8).reshape(
+            len(legs), FRAME
+        )
+        out = np.empty_like(codes)
+        _g711_mix_minus_rooms_kernel(
+            codes,
+            self._alaw,
+            self._starts,
+            ULAW_DECODE_TABLE,
+            ALAW_DECODE_TABLE,
+            ULAW_ENCODE_TABLE,
+            ALAW_ENCODE_TABLE,
+            self._total,
+            out,
+        )
+        blob = out.tobytes()
+        for k, leg in enumerate(legs):
+            leg.send_frame(blob[k * FRAME : (k + 1) * FRAME])
+
+
 class _SilentLeg:
     alaw = False
 
@@ -199,3 +262,7 @@ def warm_up() -> None:
     room.tick()
     room.set_mode("w1", "normal", gain=0.5)
     room.tick()
+    plain = Room("warm-up-2", "warm-up")
+    plain.add(Member("a", _SilentLeg()))
+    plain.add(Member("b", _SilentLeg()))
+    BatchMixer().tick([plain])

@@ -16,6 +16,7 @@ PT_PCMU = 0
 PT_PCMA = 8
 SAMPLES_PER_FRAME = 160
 _HEADER = struct.Struct(">BBHII")
+_FAST = struct.Struct(">xBH4xI")  # marker|PT, sequence, SSRC of a plain V=2 header
 
 
 class RtpError(ValueError):
@@ -88,26 +89,32 @@ class RtpSession:
         self.remote_ssrc: int | None = None
 
     def receive_datagram(self, data: bytes) -> None:
-        try:
-            pkt = parse_rtp(data)
-        except RtpError:
-            self.rejected += 1
-            return
-        if pkt.payload_type != self.payload_type:
+        if len(data) > 12 and data[0] == 0x80:  # hot path: V=2, no padding, extension or CSRCs
+            b1, seq, ssrc = _FAST.unpack_from(data)
+            pt, payload = b1 & 0x7F, data[12:]
+        else:
+            try:
+                pkt = parse_rtp(data)
+            except RtpError:
+                self.rejected += 1
+                return
+            pt, seq, ssrc, payload = pkt.payload_type, pkt.sequence, pkt.ssrc, pkt.payload
+        if pt != self.payload_type:
             self.rejected += 1  # comfort noise, DTMF events, ... are not mixed
             return
-        if self.remote_ssrc != pkt.ssrc:
+        if self.remote_ssrc != ssrc:
             if self.remote_ssrc is not None:
                 self.jitter.reset()  # new source (e.g. re-INVITE): start a fresh sequence space
-            self.remote_ssrc = pkt.ssrc
-        self.jitter.push(pkt.sequence, pkt.payload)
+            self.remote_ssrc = ssrc
+        self.jitter.push(seq, payload)
 
     def next_frame(self) -> Frame:
         return self.jitter.pop()
 
     def packetize(self, payload: bytes) -> bytes:
         """The next outgoing datagram for one 20 ms payload (marker on the first, RFC 3551 section 4.1)."""
-        out = build_rtp(self.payload_type, self._seq, self._ts, self.ssrc, payload, marker=self._first)
+        b1 = self.payload_type | (0x80 if self._first else 0)
+        out = _HEADER.pack(0x80, b1, self._seq, self._ts, self.ssrc) + payload
         self._first = False
         self._seq = (self._seq + 1) & 0xFFFF
         self._ts = (self._ts + len(payload)) & 0xFFFFFFFF

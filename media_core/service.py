@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import socket
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from media_core.config import MediaConfig
 from media_core.envelope import TenantKeyring
 from media_core.legs import RtpLeg, WsLeg
 from media_core.recording import RecordingWriter
-from media_core.room import Member, Room, warm_up
+from media_core.room import BatchMixer, Member, Room, warm_up
 from media_core.rtp import PT_PCMA, PT_PCMU, RtpSession
 
 log = logging.getLogger("media_core.service")
@@ -47,6 +48,7 @@ class MediaService:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.tick_errors = 0
+        self._batch = BatchMixer()
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -66,7 +68,16 @@ class MediaService:
         await self.backend.close()
 
     def _on_tick(self, _k: int) -> None:
-        for room in list(self.rooms.values()):
+        rooms = list(self.rooms.values())
+        plain = [r for r in rooms if r.is_plain]
+        try:
+            self._batch.tick(plain)
+        except Exception:
+            self.tick_errors += 1
+            log.exception("batched tick failed")
+        for room in rooms:
+            if room.is_plain:
+                continue
             try:
                 room.tick()
             except Exception:  # one broken room must not silence the others
@@ -115,7 +126,16 @@ class MediaService:
             raise ValueError(f"participant {pid!r} is already in room {room_name!r}")
         loop = asyncio.get_running_loop()
         leg = RtpLeg(RtpSession(CODECS[codec]), remote)
-        await loop.create_datagram_endpoint(lambda: leg, local_addr=(self.config.host, 0))
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            sock.bind((self.config.host, 0))
+            await loop.create_datagram_endpoint(lambda: leg, sock=sock)
+        except BaseException:
+            sock.close()
+            raise
+        leg.sock = sock
         self._join(room, Member(pid, leg, call_sid), mode)
         return leg
 
