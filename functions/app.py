@@ -1,7 +1,7 @@
 """vpbx Chalice app: thin; every feature is a blueprint in chalicelib."""
 
 from chalice import Chalice
-from chalicelib import media_events, webapp, webhooks
+from chalicelib import api, media_events, webapp, webhooks
 from chalicelib.api import users as users_api
 
 app = Chalice(app_name="vpbx")
@@ -9,6 +9,7 @@ app.register_blueprint(webhooks.bp)
 app.register_blueprint(media_events.bp)
 app.register_blueprint(users_api.bp)
 app.register_blueprint(webapp.bp)
+api.register(app)  # tenant configuration API (/api/v1/tenants/{tenant}/...)
 
 
 @app.route("/health")

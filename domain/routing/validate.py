@@ -14,6 +14,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+import domain.actions  # noqa: F401  (registers the built-in actions)
 from domain.actions.base import REGISTRY, waits
 from domain.tenant import TenantSnapshot
 

@@ -24,22 +24,18 @@ from typing import Any
 
 from chalicelib.bootstrap import Services, get_services
 from chalicelib.envelopes import decode_all, wrap
+from chalicelib.permissions import ALL_PERMISSIONS, has_permission
+from chalicelib.permissions import ROLE_PERMISSIONS as _ROLE_TABLE
 from chalicelib.tenants import tenant_stream
 from domain.events import DomainEvent, event
 from domain.ports import ConcurrencyError
 
 KEY_RE = re.compile(r"^vpbx_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 FULL_ACCESS = "*"
-PERMISSIONS = ("config:read", "config:write", "plans:publish", "keys:manage", "calls:read", "calls:control",
-               "stats:read")
-# Roles for user principals (sessions arrive with issue 8); API keys carry scopes instead.
-ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = {
-    "owner": frozenset({FULL_ACCESS}),
-    "admin": frozenset({FULL_ACCESS}),
-    "supervisor": frozenset({"config:read", "calls:read", "calls:control", "stats:read"}),
-    "agent": frozenset({"calls:read", "calls:control"}),
-    "analyst": frozenset({"config:read", "calls:read", "stats:read"}),
-}
+# Permission names and role grants are chalicelib/permissions.py's (one table for keys and users):
+# "<area>.<verb>"; an API key scope may also be "<area>.*" or "*" (full admin of its tenant).
+PERMISSIONS = ALL_PERMISSIONS
+ROLE_PERMISSIONS = _ROLE_TABLE
 
 
 class AuthError(Exception):
@@ -59,16 +55,12 @@ class Principal:
     roles: frozenset[str] = frozenset()
     scopes: frozenset[str] = frozenset()
 
-    def permissions(self) -> frozenset[str]:
-        granted = set(self.scopes)
-        for role in self.roles:
-            granted |= ROLE_PERMISSIONS.get(role, frozenset())
-        return frozenset(granted)
-
     def can(self, permission: str) -> bool:
-        granted = self.permissions()
-        family = permission.split(":", 1)[0] + ":*"
-        return FULL_ACCESS in granted or permission in granted or family in granted
+        """Scopes (API keys) grant directly, ``area.*`` a whole area; roles (users) via the permission table."""
+        family = permission.split(".", 1)[0] + ".*"
+        if FULL_ACCESS in self.scopes or permission in self.scopes or family in self.scopes:
+            return True
+        return any(has_permission(role, permission) for role in self.roles)
 
     @property
     def actor(self) -> str:
@@ -177,7 +169,7 @@ def create_api_key(services: Services, tenant_id: str, *, scopes: Iterable[str] 
     if services.tenants.get(tenant_id) is None:
         raise LookupError(f"no tenant {tenant_id!r}")
     scopes = sorted(set(scopes))
-    unknown = [s for s in scopes if s != FULL_ACCESS and s not in PERMISSIONS and not s.endswith(":*")]
+    unknown = [s for s in scopes if s != FULL_ACCESS and s not in PERMISSIONS and not s.endswith(".*")]
     if unknown:
         raise ValueError(f"unknown scope(s) {unknown}; known: {', '.join((FULL_ACCESS, *PERMISSIONS))}")
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
@@ -237,6 +229,9 @@ def api_key_principal(services: Services, headers: Mapping[str, str]) -> Princip
 # Ways to prove identity, tried in order; issue 8 appends a session-cookie authenticator here.
 Authenticator = Callable[[Services, Mapping[str, str]], Principal | None]
 AUTHENTICATORS: list[Authenticator] = [api_key_principal]
+# Checks run on every authenticated request; issue 8 adds the CSRF double-submit check for sessions.
+RequestCheck = Callable[[Any, Principal], None]
+REQUEST_CHECKS: list[RequestCheck] = []
 
 
 def authenticate(request: Any, services: Services | None = None) -> Principal:
@@ -246,8 +241,10 @@ def authenticate(request: Any, services: Services | None = None) -> Principal:
     for authenticator in AUTHENTICATORS:
         principal = authenticator(services, headers)
         if principal is not None:
+            for check in REQUEST_CHECKS:
+                check(request, principal)
             return principal
-    raise AuthError(401, "missing credentials: send 'Authorization: Bearer <api key>'")
+    raise AuthError(401, "missing credentials: send 'Authorization: Bearer <api key>' (or sign in)")
 
 
 def require(principal: Principal, tenant_id: str, permission: str) -> None:
@@ -263,3 +260,25 @@ def authorize(request: Any, tenant_id: str, permission: str, services: Services 
     principal = authenticate(request, services)
     require(principal, tenant_id, permission)
     return principal
+
+
+PIN_ITERATIONS = 120_000
+
+
+def hash_pin(pin: str) -> str:
+    """A salted PBKDF2-SHA256 hash of a short PIN (``pbkdf2_sha256$iterations$salt$hex``)."""
+    salt = secrets.token_hex(8)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt.encode(), PIN_ITERATIONS).hex()
+    return f"pbkdf2_sha256${PIN_ITERATIONS}${salt}${digest}"
+
+
+def verify_pin(stored: str, pin: str) -> bool:
+    """True if ``pin`` matches a ``hash_pin`` result."""
+    try:
+        scheme, iterations, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "pbkdf2_sha256":
+        return False
+    candidate = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt.encode(), int(iterations)).hex()
+    return hmac.compare_digest(candidate, digest)

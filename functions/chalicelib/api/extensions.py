@@ -1,0 +1,44 @@
+"""Users / extensions: short internal numbers, their devices, forwarding, do not disturb, follow-me.
+
+Stored at ``extensions.<ext>`` (what the ringing actions read). Devices: ``sip`` {uri},
+``client`` {identity} (browser), ``mobile`` {number} (follow-me; not rung by ring_extension),
+``number`` {number} (an external phone rung like a desk phone).
+"""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.collections import Collection, mount
+from chalicelib.api.common import E164, EMAIL, EXTENSION_ID, LANGUAGE, NAME, REF, TIMEOUT, obj
+
+bp = Blueprint(__name__)
+
+DEVICE = {
+    "type": "object", "required": ["type"],
+    "properties": {"type": {"enum": ["sip", "client", "mobile", "number"]},
+                   "uri": {"type": "string", "pattern": r"^sips?:[^\s@]+@[^\s@]+$"},
+                   "identity": {"type": "string", "pattern": r"^[A-Za-z0-9_.@-]{1,64}$"},
+                   "number": E164, "label": NAME},
+    "additionalProperties": False,
+    "allOf": [
+        {"if": {"properties": {"type": {"const": "sip"}}}, "then": {"required": ["uri"]}},
+        {"if": {"properties": {"type": {"const": "client"}}}, "then": {"required": ["identity"]}},
+        {"if": {"properties": {"type": {"enum": ["mobile", "number"]}}}, "then": {"required": ["number"]}},
+    ],
+}
+FORWARD_RULE = {"oneOf": [E164, obj({"to": E164, "schedule": REF, "when": {"enum": ["open", "closed", "holiday"]}},
+                                    ("to",))]}
+SCHEMA = obj({
+    "name": NAME, "email": EMAIL, "language": LANGUAGE,
+    "devices": {"type": "array", "items": DEVICE, "maxItems": 10},
+    "voicemail": {**REF, "description": "voicemail box id"},
+    "dnd": {"type": "boolean", "description": "do not disturb: callers get the busy branch"},
+    "forwarding": obj({k: FORWARD_RULE for k in ("unconditional", "busy", "no_answer", "unavailable")}),
+    "follow_me": obj({"mobile": E164, "desk_timeout": TIMEOUT, "mobile_timeout": TIMEOUT,
+                      "caller_id": {"type": "string"}}),
+}, ("name",))
+
+EXTENSIONS = Collection(name="extensions", section="extensions", label="extension", schema=SCHEMA,
+                        id_schema=EXTENSION_ID, tag="extensions")
+mount(bp, EXTENSIONS)

@@ -1,0 +1,47 @@
+"""Tenant settings: display name, language of the system prompts, time zone, hold music.
+
+Top-level configuration keys; the gateway credentials and other sections are not exposed here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api.common import LANGUAGE, NAME, REF, obj
+from chalicelib.api.http import TENANT, ApiError, endpoint, json_body
+from chalicelib.api.state import change, current
+from chalicelib.api.validation import validate
+from chalicelib.auth import Principal
+from chalicelib.bootstrap import get_services
+from domain.tenant import TenantConfigPatched, TenantSnapshot, merge_patch
+
+bp = Blueprint(__name__)
+SCHEMA = obj({"name": NAME, "language": LANGUAGE, "timezone": {"type": "string", "format": "timezone"},
+              "hold_music": {**REF, "description": "id of an uploaded audio file (kind hold_music)"}})
+FIELDS = tuple(SCHEMA["properties"])
+
+
+def _view(snapshot: TenantSnapshot) -> dict[str, Any]:
+    return {k: snapshot.config[k] for k in FIELDS if k in snapshot.config}
+
+
+@endpoint(bp, "GET", TENANT + "/settings", summary="Get the tenant settings", permission="config.read",
+          tag="settings", response=SCHEMA)
+def get_settings(tenant: str, principal: Principal) -> dict[str, Any]:
+    return _view(current(get_services(), tenant))
+
+
+@endpoint(bp, "PATCH", TENANT + "/settings", summary="Change tenant settings (JSON merge-patch)",
+          permission="config.write", tag="settings", request=SCHEMA, response=SCHEMA)
+def patch_settings(tenant: str, principal: Principal) -> dict[str, Any]:
+    body = json_body(bp.current_request)
+    if not isinstance(body, dict):
+        raise ApiError(422, "a merge-patch must be a JSON object")
+
+    def decide(snapshot: TenantSnapshot) -> list[TenantConfigPatched]:
+        validate(SCHEMA, merge_patch(_view(snapshot), body))
+        return [TenantConfigPatched(path=[], patch=body, actor=principal.actor)]
+
+    return _view(change(get_services(), tenant, decide, "tenant settings"))
