@@ -159,11 +159,11 @@ def after_failure(task: Task, outcome: str, now: datetime, hours: BusinessHours,
 
 def request(book: CallbackBook, *, task_id: str, number: str, reason: str, queue: str, now: datetime,
             hours: BusinessHours, name: str = "", source_call: str = "", max_attempts: int = 3,
-            agent: str = "") -> list[DomainEvent]:
+            agent: str = "", delay_seconds: int = 0) -> list[DomainEvent]:
     """A new task, unless the number already has one open or this call already produced one."""
     if book.open_for(number) is not None or (source_call and source_call in book.sources):
         return []
-    due_at = hours.next_open(now)
+    due_at = hours.next_open(now + timedelta(seconds=delay_seconds))
     return [CallbackRequested(task_id=task_id, number=number, reason=reason, queue=queue,
                               due_at=due_at.isoformat(), at=now.isoformat(), name=name, source_call=source_call,
                               max_attempts=max_attempts, agent=agent)]

@@ -140,6 +140,7 @@ class SupervisionStarted(DomainEvent):
     room: str
     at: str
     leg_sid: str = ""
+    actor: str = ""
 
 
 # --- queue stream -----------------------------------------------------------------------------
