@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from domain.audit import chain
-from domain.projections import calls
+from domain.projections import agents, calls, queues
 from domain.projections.base import Projection
 
 
 def all_projections() -> list[Projection]:
-    return [calls.projection(), chain.projection()]
+    return [calls.projection(), agents.projection(), queues.queue_projection(), queues.callbacks_projection(),
+            chain.projection()]
 
 
 ALL = tuple(p.name for p in all_projections())

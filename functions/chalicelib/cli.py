@@ -12,6 +12,8 @@ COMMAND_MODULES = [
     "chalicelib.commands.simulate",
     "chalicelib.commands.events",
     "chalicelib.commands.apikey",
+    "chalicelib.commands.replay",
+    "chalicelib.commands.bill",
 ]
 
 

@@ -1,0 +1,97 @@
+"""Rating a month of CDRs under a tariff: an invoice whose every line lists the calls behind it.
+
+Rounding rules (stated once, applied everywhere):
+- an outbound call's billed seconds = max(minimum, duration rounded UP to the billing increment);
+- a call's charge = per-minute rate x billed seconds / 60, rounded HALF-UP to 0.0001;
+- a line's amount = the sum of its calls' charges, rounded HALF-UP to the cent (0.01);
+- the total is the sum of the lines; nothing else is added (no hidden fees).
+Internal calls (both ends are the tenant's own extensions or devices) are free and do not count
+toward the plan's call volume. A call belongs to the month (tenant timezone) it started in; calls
+not finished yet are listed as pending, not billed. Outbound calls to a destination no rate covers
+are listed as unrated (never silently charged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from domain.billing.tariff import Rate, Tariff
+from domain.calls.state import TERMINAL
+from domain.projections.base import JSON
+from domain.projections.stats import extension_of
+
+CALL_PLACES = Decimal("0.0001")
+CENTS = Decimal("0.01")
+SIXTY = Decimal(60)
+
+
+def billed_seconds(seconds: int, tariff: Tariff) -> int:
+    if seconds <= 0:
+        return 0
+    step = tariff.increment_seconds
+    return max(tariff.minimum_seconds, -(-seconds // step) * step)
+
+
+def plan_price(calls: int, tariff: Tariff) -> tuple[Decimal, str]:
+    """The flat price of the smallest tier that holds the volume, plus overage past the last tier."""
+    for tier in tariff.tiers:
+        if calls <= tier.up_to:
+            return tier.price, f"up to {tier.up_to} calls"
+    last = tariff.tiers[-1]
+    extra = calls - last.up_to
+    return last.price + tariff.over_per_call * extra, f"{last.up_to} calls + {extra} at {tariff.over_per_call}"
+
+
+def is_internal(c: Mapping[str, Any], devices: Mapping[str, str]) -> bool:
+    return bool(extension_of(str(c["from"]), devices)) and bool(extension_of(str(c["to"]), devices))
+
+
+def rate_month(cdrs: Iterable[JSON], tariff: Tariff, *, tenant: str, month: str,
+               devices: Mapping[str, str]) -> JSON:
+    """The invoice for a tenant's month (CDRs already limited to calls started in that month)."""
+    counted: list[str] = []
+    internal: list[JSON] = []
+    pending: list[str] = []
+    unrated: list[JSON] = []
+    by_rate: dict[str, tuple[Rate, list[JSON]]] = {}
+    for c in cdrs:
+        if str(c["status"]) not in TERMINAL:
+            pending.append(c["sid"])
+            continue
+        if tariff.internal_free and is_internal(c, devices):
+            internal.append({"call": c["sid"], "events": c["events"]})
+            continue
+        counted.append(c["sid"])
+        if not str(c["direction"]).startswith("outbound") or not c["answered_at"]:
+            continue
+        seconds = int(c["duration"] or round(float(c["talk"])))
+        rate = tariff.rate_for(str(c["to"]))
+        if rate is None:
+            unrated.append({"call": c["sid"], "to": c["to"], "seconds": seconds, "events": c["events"]})
+            continue
+        billed = billed_seconds(seconds, tariff)
+        charge = (rate.per_minute * billed / SIXTY).quantize(CALL_PLACES, ROUND_HALF_UP)
+        item = {"call": c["sid"], "started_at": c["t"], "to": c["to"], "seconds": seconds, "billed_seconds": billed,
+                "amount": str(charge), "events": c["events"]}
+        by_rate.setdefault(rate.prefix, (rate, []))[1].append(item)
+    price, tier = plan_price(len(counted), tariff)
+    lines: list[JSON] = [{"kind": "plan", "description": f"Monthly plan {tariff.tariff_id} v{tariff.version}: {tier}",
+                          "quantity": len(counted), "unit": "calls", "amount": str(price.quantize(CENTS, ROUND_HALF_UP)),
+                          "calls": counted}]
+    for prefix in sorted(by_rate):
+        rate, items = by_rate[prefix]
+        total = sum((Decimal(i["amount"]) for i in items), Decimal(0))
+        minutes = Decimal(sum(i["billed_seconds"] for i in items)) / SIXTY
+        lines.append({"kind": "minutes", "description": f"Calls to {rate.name} (+{prefix})", "prefix": prefix,
+                      "rate_per_minute": str(rate.per_minute), "quantity": str(minutes.quantize(CENTS, ROUND_HALF_UP)),
+                      "unit": "minutes", "amount": str(total.quantize(CENTS, ROUND_HALF_UP)), "items": items})
+    if internal:
+        lines.append({"kind": "internal", "description": "Internal calls (free)", "quantity": len(internal),
+                      "unit": "calls", "amount": "0.00", "items": internal})
+    grand = sum((Decimal(line["amount"]) for line in lines), Decimal(0))
+    return {"tenant": tenant, "month": month, "currency": tariff.currency,
+            "tariff": {"id": tariff.tariff_id, "version": tariff.version, "effective_from": tariff.effective_from},
+            "lines": lines, "total": str(grand.quantize(CENTS, ROUND_HALF_UP)), "pending_calls": pending,
+            "unrated_calls": unrated}

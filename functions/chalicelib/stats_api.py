@@ -1,0 +1,229 @@
+"""Statistics, CDRs and the live view: ``/api/v1/tenants/{tenant}/stats/...``, ``/cdrs``, ``/live``.
+
+Every view first folds whatever the log holds past the projections' checkpoints (``catch_up``),
+then reads the projections database; nothing here scans the event log itself. Periods are local
+days in the tenant's timezone: ``from`` and ``to`` (inclusive), YYYY-MM-DD.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.http import TENANT, ApiError, endpoint, json_response
+from chalicelib.bootstrap import Services, get_services
+from chalicelib.projections.follower import catch_up
+from chalicelib.projections.log import projection_store
+from chalicelib.projections.store import SQLiteProjectionStore
+from domain.projections import queue_stats as qs
+from domain.projections.stats import (
+    day_bounds,
+    device_map,
+    employee_stats,
+    extension_of,
+    recovery,
+    repeat_callers,
+)
+from domain.tenant import TenantSnapshot
+
+bp = Blueprint(__name__)
+JSONish = dict[str, Any]
+PERIOD = {"from": "first local day, YYYY-MM-DD (default today)", "to": "last local day, inclusive (default from)"}
+CSV_COLUMNS = ("sid", "t", "direction", "from", "to", "outcome", "status", "answered_at", "ended_at", "duration",
+               "ring", "talk", "hold", "extensions", "voicemail", "recordings", "events")
+
+
+def _context(tenant: str) -> tuple[Services, TenantSnapshot, SQLiteProjectionStore]:
+    services = get_services()
+    snapshot = services.tenants.get(tenant)
+    if snapshot is None:
+        raise ApiError(404, f"unknown tenant {tenant!r}")
+    catch_up(services)
+    return services, snapshot, projection_store(services)
+
+
+def _day(params: dict[str, str], name: str, default: date) -> date:
+    raw = params.get(name)
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, f"{name}: expected a date YYYY-MM-DD, got {raw!r}", f"/query/{name}") from None
+
+
+def period(services: Services, snapshot: TenantSnapshot, params: dict[str, str]) -> tuple[str, str, JSONish]:
+    from zoneinfo import ZoneInfo
+
+    today = services.clock().astimezone(ZoneInfo(snapshot.timezone)).date()
+    first = _day(params, "from", today)
+    last = _day(params, "to", first)
+    if last < first:
+        raise ApiError(400, "to: must not be before from", "/query/to")
+    since, until = day_bounds(snapshot.timezone, first, last + timedelta(days=1))
+    return since, until, {"from": first.isoformat(), "to": last.isoformat(), "timezone": snapshot.timezone,
+                          "utc_from": since, "utc_until": until}
+
+
+
+def _query(request: Any) -> dict[str, str]:
+    return dict(request.query_params or {})
+
+
+@endpoint(bp, "GET", TENANT + "/stats/employees", summary="Per-extension figures for a period", tag="statistics",
+          permission="stats.read", query=PERIOD)
+def employees(tenant: str, principal: Any) -> JSONish:
+    services, snapshot, out = _context(tenant)
+    since, until, p = period(services, snapshot, _query(bp.current_request))
+    cdrs = out.states("calls", tenant, since, until)
+    return {"period": p, "employees": employee_stats(cdrs, device_map(snapshot.config))}
+
+
+@endpoint(bp, "GET", TENANT + "/stats/kpis", summary="Missed-call recovery and repeat callers", tag="statistics",
+          permission="stats.read", query={**PERIOD, "window": "seconds (default 86400)"})
+def kpis(tenant: str, principal: Any) -> JSONish:
+    services, snapshot, out = _context(tenant)
+    params = _query(bp.current_request)
+    since, until, p = period(services, snapshot, params)
+    try:
+        window = int(params.get("window", "86400"))
+    except ValueError:
+        raise ApiError(400, "window: a whole number of seconds", "/query/window") from None
+    from domain.projections.stats import shift
+
+    # callbacks can happen after the period, repeats look back before it
+    cdrs = list(out.states("calls", tenant, shift(since, -window), shift(until, window)))
+    return {"period": p, "missed_call_recovery": recovery(cdrs, since, until, window),
+            "repeat_callers": repeat_callers(cdrs, since, until, window)}
+
+
+def _intervals(out: SQLiteProjectionStore, tenant: str, now: str) -> list[JSONish]:
+    closed = out.rows("agents", tenant)
+    running = [i for s in out.states("agents", tenant) for i in qs.open_intervals(s, now)]
+    return closed + running
+
+
+@endpoint(bp, "GET", TENANT + "/stats/queues", summary="Per-queue contact-center figures", tag="statistics",
+          permission="stats.read", query=PERIOD)
+def queues(tenant: str, principal: Any) -> JSONish:
+    services, snapshot, out = _context(tenant)
+    since, until, p = period(services, snapshot, _query(bp.current_request))
+    now = services.clock().isoformat(timespec="microseconds")
+    entries = out.rows("queues", tenant)
+    states = {s["queue"]: s for s in out.states("queues", tenant)}
+    intervals = _intervals(out, tenant, now)
+    callbacks = out.rows("callbacks", tenant)
+    config = snapshot.section("queues")
+    names = sorted(set(config) | set(states) | {e["queue"] for e in entries})
+    result = {}
+    for q in names:
+        try:
+            settings = qs.queue_settings(snapshot.config, q)
+        except ValueError as exc:
+            raise ApiError(422, str(exc)) from None
+        members = [m if isinstance(m, str) else str(m.get("agent")) for m in (config.get(q) or {}).get("members", ())]
+        waiting = list((states.get(q) or {}).get("waiting", {}).values())
+        result[q] = qs.queue_stats(q, entries, waiting, intervals, callbacks, members, settings, since=since,
+                                   until=until, now=now)
+    return {"period": p, "queues": result}
+
+
+@endpoint(bp, "GET", TENANT + "/stats/agents", summary="Per-agent presence time, calls handled, occupancy",
+          tag="statistics", permission="stats.read", query=PERIOD)
+def agents(tenant: str, principal: Any) -> JSONish:
+    services, snapshot, out = _context(tenant)
+    since, until, p = period(services, snapshot, _query(bp.current_request))
+    now = services.clock().isoformat(timespec="microseconds")
+    return {"period": p, "agents": qs.agent_stats(_intervals(out, tenant, now), since=since, until=until)}
+
+
+def filter_cdrs(cdrs: list[JSONish], params: dict[str, str], devices: dict[str, str]) -> list[JSONish]:
+    wanted = {s for s in params.get("calls", "").split(",") if s}
+    out = []
+    for c in cdrs:
+        if wanted and c["sid"] not in wanted:
+            continue
+        if params.get("direction") and not str(c["direction"]).startswith(params["direction"]):
+            continue
+        if params.get("outcome") and c["outcome"] != params["outcome"]:
+            continue
+        if params.get("number") and params["number"] not in (c["from"], c["to"]):
+            continue
+        if params.get("extension") and params["extension"] not in extensions(c, devices):
+            continue
+        out.append(c)
+    return out
+
+
+def extensions(c: JSONish, devices: dict[str, str]) -> list[str]:
+    found = [str(t) for leg in c["legs"] for t in leg["targets"]]
+    own = extension_of(str(c["from"]), devices)
+    return sorted(set(found + ([own] if own else [])))
+
+
+def to_csv(cdrs: list[JSONish], devices: dict[str, str]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for c in cdrs:
+        w.writerow([c["sid"], c["t"], c["direction"], c["from"], c["to"], c["outcome"], c["status"], c["answered_at"],
+                    c["ended_at"], c["duration"], c["ring"], c["talk"], c["hold"], " ".join(extensions(c, devices)),
+                    (c["voicemail"] or {}).get("url", ""), " ".join(c["recordings"]), len(c["events"])])
+    return buf.getvalue()
+
+
+@endpoint(bp, "GET", TENANT + "/cdrs", summary="Call detail records (filters; CSV with format=csv)", tag="statistics",
+          permission="cdrs.read", query={**PERIOD, "direction": "inbound|outbound", "outcome": "answered|missed|...",
+                                         "extension": "extension id", "number": "caller or callee",
+                                         "calls": "comma-separated call ids (drill-down)", "format": "json|csv"})
+def cdrs(tenant: str, principal: Any) -> Any:
+    services, snapshot, out = _context(tenant)
+    params = _query(bp.current_request)
+    since, until, p = period(services, snapshot, params) if (params.get("from") or not params.get("calls")) \
+        else ("", "", {})
+    devices = device_map(snapshot.config)
+    rows = filter_cdrs(list(out.states("calls", tenant, since, until)), params, devices)
+    if params.get("format") == "csv":
+        return Response(body=to_csv(rows, devices), status_code=200,
+                        headers={"Content-Type": "text/csv; charset=utf-8",
+                                 "Content-Disposition": f'attachment; filename="cdrs-{tenant}.csv"'})
+    return {"period": p, "count": len(rows), "cdrs": rows}
+
+
+@endpoint(bp, "GET", TENANT + "/live", summary="Live calls, who talks to whom, agents by state, queue sizes",
+          tag="statistics", permission="live.read", query={"since": "cursor from the previous answer"})
+def live(tenant: str, principal: Any) -> Any:
+    services, snapshot, out = _context(tenant)
+    request = bp.current_request
+    cursor = ".".join(out.max_pos(name, tenant) or "0" for name in ("calls", "agents", "queues"))
+    etag = f'"{cursor}"'
+    if (request.headers or {}).get("if-none-match") == etag:
+        return Response(body="", status_code=304, headers={"ETag": etag})
+    since = (_query(request).get("since") or "").split(".")
+    after = [since[i] if len(since) == 3 and since[i] != "0" else "" for i in range(3)]
+    incremental = any(after)
+    calls = list(out.states("calls", tenant, after_pos=after[0], open_only=not incremental))
+    agent_states = list(out.states("agents", tenant, after_pos=after[1]))
+    queue_states = list(out.states("queues", tenant, after_pos=after[2]))
+    now = services.clock().isoformat(timespec="microseconds")
+    by_sid = {c["sid"]: c for c in calls}
+    talks = [{"agent": a["agent"], "call": a["call_sid"], "with": (by_sid.get(a["call_sid"]) or {}).get("from", ""),
+              "queue": a["queue"]} for a in agent_states if a["call_sid"]]
+    body = {
+        "cursor": cursor, "incremental": incremental, "now": now,
+        "calls": [{"sid": c["sid"], "from": c["from"], "to": c["to"], "direction": c["direction"],
+                   "status": c["status"], "outcome": c["outcome"], "started_at": c["t"], "ended": bool(c["ended_at"]),
+                   "ringing": (c["dialing"] or {}).get("targets", [])} for c in calls],
+        "talking": talks,
+        "agents": {a["agent"]: qs.open_intervals(a, now)[-1]["presence"] for a in agent_states},
+        "queues": {q["queue"]: {"waiting": sum(1 for w in q["waiting"].values()
+                                               if w["kind"] == "caller" and not w["callback"]),
+                                "callbacks_waiting": sum(1 for w in q["waiting"].values()
+                                                         if w["kind"] == "callback" or w["callback"])}
+                   for q in queue_states},
+    }
+    return json_response(body, 200, {"ETag": etag, "Cache-Control": "no-cache"})
