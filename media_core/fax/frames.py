@@ -124,7 +124,7 @@ def build_frame(fcf: int, fif: bytes = b"", final: bool = True, x_bit: bool = Fa
 
 def build_dis(ecm: bool = True) -> bytes:
     """Our capabilities: V.27ter/V.29/V.17, fine, 2D, 1728-2432 pels, unlimited length, ECM, T.6."""
-    bits = {10, 11, 12, 13, 14, 15, 16, 18, 20, 24, 32, 40}
+    bits = {10, 11, 12, 14, 15, 16, 18, 20, 21, 22, 23, 24, 32, 40}  # V.27ter+V.29+V.17, 0 ms scan line
     if ecm:
         bits |= {27, 31}
     fif = bytearray(6)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from media_core.fax.document import FaxDocument
 from media_core.fax.session import FaxEnded, FaxReceiver
@@ -42,8 +42,7 @@ class FaxSessionProtocol(asyncio.DatagramProtocol):
         self._idle: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        self.transport = cast(asyncio.DatagramTransport, transport)  # selector transports don't subclass it
         self._touch()
         if self.peer is not None:
             self._answer()

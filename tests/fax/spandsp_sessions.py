@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import shutil
 import struct
 import subprocess
 from dataclasses import dataclass
@@ -21,20 +20,22 @@ from PIL import Image, ImageDraw, ImageSequence
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 SOURCE = HERE / "spandsp_loopback.c"
+UDP_SOURCE = HERE / "spandsp_udp_sender.c"
 
 T4_1D, T4_2D, T6 = 2, 4, 8  # T30_SUPPORT_*_COMPRESSION
 
 
-def helper() -> Path:
-    digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:12]
-    exe = ROOT / "var" / "fax-helper" / f"spandsp_loopback-{digest}"
+def helper(source: Path = SOURCE) -> Path:
+    """Compile (once per source version) and return the helper binary."""
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    exe = ROOT / "var" / "fax-helper" / f"{source.stem}-{digest}"
     if not exe.exists():
         exe.parent.mkdir(parents=True, exist_ok=True)
         flags = subprocess.run(
             ["pkg-config", "--cflags", "--libs", "spandsp"], check=True, capture_output=True, text=True
         ).stdout.split()
         tmp = exe.with_suffix(".tmp")
-        subprocess.run(["gcc", "-O1", "-o", str(tmp), str(SOURCE), *flags, "-ltiff"], check=True)
+        subprocess.run(["gcc", "-O1", "-o", str(tmp), str(source), *flags, "-ltiff"], check=True)
         tmp.replace(exe)
     return exe
 
@@ -211,7 +212,3 @@ def both_directions(ifps: list[Ifp], redundancy: int = 0) -> list[tuple[bool, by
             for _ in range(ifp.count):
                 out.append((ifp.direction == "S", next(src)[1]))
     return out
-
-
-def have_spandsp() -> bool:
-    return shutil.which("pkg-config") is not None
