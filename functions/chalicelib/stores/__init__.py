@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from typing import Any
+
+import orjson
 
 from domain.events import StoredEvent
 from domain.ports import ConcurrencyError, EventStore
 
-__all__ = ["ConcurrencyError", "EventStore", "check_batch", "dumps"]
+__all__ = ["ConcurrencyError", "EventStore", "check_batch", "dumps", "loads"]
 
 
 def dumps(data: object) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    """Canonical JSON (sorted keys, no spaces): the same event always stores as the same text."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def loads(text: str | bytes) -> Any:
+    return orjson.loads(text)
 
 
 def check_batch(stream_id: str, events: Sequence[StoredEvent], expected_version: int) -> None:

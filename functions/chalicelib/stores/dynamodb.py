@@ -8,7 +8,6 @@ in time order; log_key = recorded_at # stream # version is also the opaque posit
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +18,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.stores import check_batch, dumps
+from chalicelib.stores import check_batch, dumps, loads
 from domain.events import StoredEvent
 from domain.ports import ConcurrencyError
 
@@ -127,4 +126,4 @@ def _event(i: Any) -> StoredEvent:
                        recorded_at=i.recorded_at,
                        correlation_id="" if i.correlation_id == "-" else i.correlation_id,
                        causation_id="" if i.causation_id == "-" else i.causation_id,
-                       data=json.loads(i.data), position=i.log_key)
+                       data=loads(i.data), position=i.log_key)

@@ -6,13 +6,12 @@ every event, or nothing; the unique index backs the check against any other writ
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from chalicelib.stores import check_batch, dumps
+from chalicelib.stores import check_batch, dumps, loads
 from domain.events import StoredEvent
 from domain.ports import ConcurrencyError
 
@@ -115,4 +114,4 @@ class SQLiteEventStore:
 def _row(r: tuple) -> StoredEvent:  # type: ignore[type-arg]
     return StoredEvent(tenant_id=r[1], stream_id=r[2], version=r[3], event_id=r[4], event_type=r[5],
                        schema_version=r[6], occurred_at=r[7], recorded_at=r[8], correlation_id=r[9],
-                       causation_id=r[10], data=json.loads(r[11]), position=f"{r[0]:016d}")
+                       causation_id=r[10], data=loads(r[11]), position=f"{r[0]:016d}")
