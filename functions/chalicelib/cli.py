@@ -11,6 +11,8 @@ COMMAND_MODULES = [
     "chalicelib.commands.serve",
     "chalicelib.commands.simulate",
     "chalicelib.commands.events",
+    "chalicelib.commands.explain",
+    "chalicelib.commands.whatif",
     "chalicelib.commands.apikey",
     "chalicelib.commands.replay",
     "chalicelib.commands.bill",

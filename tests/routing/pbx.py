@@ -12,7 +12,6 @@ from typing import Any
 from chalicelib.bootstrap import Services
 from chalicelib.calls import WebhookResponse
 from chalicelib.demo import demo_config
-
 from domain.tenant import PlanPublished, TenantConfigured
 from tests.conftest import TOKEN, Gateway, call_params
 

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from chalicelib.crm import lookup_owner
 
+from chalicelib.crm import lookup_owner
 from tests.routing.pbx import Call, assert_golden, make_tenant, sid
 
 CALLER = "+15550002000"
