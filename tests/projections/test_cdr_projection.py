@@ -5,7 +5,6 @@ from __future__ import annotations
 from chalicelib.projections.log import iter_log
 from chalicelib.projections.runner import Runner
 from chalicelib.projections.store import SQLiteProjectionStore
-
 from domain.projections import calls
 from tests.projections.scenario import Calls, sid
 
