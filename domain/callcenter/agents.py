@@ -55,6 +55,7 @@ class AgentState:
     wrapup_until: str = ""
     idle_since: str = ""
     misses_in_row: int = 0
+    last_missed_call: str = ""  # skip: the caller this agent just missed goes to someone else first
     calls_by_day: Mapping[str, int] = field(default_factory=dict)
     talk_by_day: Mapping[str, int] = field(default_factory=dict)
     supervisions: int = 0
@@ -130,7 +131,8 @@ def _(e: AgentLegPlaced, s: AgentState) -> AgentState:
 def _(e: AgentOfferMissed, s: AgentState) -> AgentState:
     if s.offer is None or s.offer.offer_id != e.offer_id:
         return s
-    return replace(s, offer=None, misses_in_row=s.misses_in_row + (1 if e.counts else 0))
+    return replace(s, offer=None, misses_in_row=s.misses_in_row + (1 if e.counts else 0),
+                   last_missed_call=e.call_sid if e.reason != "taken" else s.last_missed_call)
 
 
 @evolve.register

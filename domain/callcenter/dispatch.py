@@ -29,7 +29,10 @@ def next_offers(cfg: QueueConfig, line: QueueState, agents: Mapping[str, AgentSt
         if entry.call_sid in ringing:
             continue
         free = {k: v for k, v in agents.items() if k not in used}
-        group = ring_group(cfg, rank(cfg, free, now, caller=entry.number, line=line, seed=seed))
+        ranked = rank(cfg, free, now, caller=entry.number, line=line, seed=seed)
+        # skip: an agent who just missed this caller is tried after everyone else
+        ranked.sort(key=lambda a: agents[a].last_missed_call == entry.call_sid)
+        group = ring_group(cfg, ranked)
         if not group:
             break
         out.append((entry, group))

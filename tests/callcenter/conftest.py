@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+
 from chalicelib.bootstrap import Services
 from chalicelib.callcenter.operations import set_presence
 from chalicelib.callcenter.scheduler import double_bookings, tick
@@ -16,7 +17,6 @@ from chalicelib.callcenter.streams import agent_stream, load_agent, load_callbac
 from chalicelib.callcenter.webhooks import handle_callcenter
 from chalicelib.gateway_api import GatewayRequest, RecordingGateway
 from chalicelib.signatures import twilio_signature
-
 from domain.tenant import PlanPublished, TenantConfigPatched
 from tests.conftest import PUBLIC, TOKEN, FakeClock, Gateway, call_params
 

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
+
 from chalicelib.bootstrap import Services
 from chalicelib.gateway_api import GatewayError, RecordingGateway, TwilioRestGateway, gateway_from_env
 

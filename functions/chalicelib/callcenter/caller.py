@@ -110,7 +110,8 @@ def hold_loop(services: Services, tenant: TenantSnapshot, cfg: QueueConfig, line
     keys = [f"press {cfg.callback_key} to be called back without losing your place"] if cfg.callback_key else []
     keys += [f"press {cfg.exit_key} to leave the queue"] if cfg.exit_key else []
     if keys:
-        prompts.append(Say(text="To " + ", or ".join(keys) + ".", language=tenant.language))
+        text = ", or ".join(keys) + "."
+        prompts.append(Say(text=text[0].upper() + text[1:], language=tenant.language))
     prompts.append(Play(url=cfg.music))
     return (Gather(action=url, prompts=tuple(prompts), num_digits=1, timeout=1), Redirect(url=url))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from chalicelib.bootstrap import Services
@@ -132,7 +133,7 @@ def scan_calls(services: Services, tenant: TenantSnapshot, queues: dict[str, Que
     with _cursor_lock:
         cursor = _cursors.get(key, "")
     calls: dict[str, dict[str, object]] = {}
-    callers_in: list[tuple[str, str]] = []
+    callers_in: list[tuple[str, str, str]] = []
     while True:
         batch = services.store.read_log(t, cursor, 1000)
         if not batch:
@@ -144,7 +145,7 @@ def scan_calls(services: Services, tenant: TenantSnapshot, queues: dict[str, Que
             info = calls.setdefault(stored.stream_id[5:], {})
             if isinstance(event, CallStarted) and event.direction == "inbound":
                 info.update(number=event.from_number, inbound=True)
-                callers_in.append((event.from_number, stored.recorded_at))
+                callers_in.append((event.from_number, stored.recorded_at, event.call_sid))
             elif isinstance(event, DialEnded) and event.dial_status in ("completed", "answered"):
                 info["answered"] = True
             elif isinstance(event, StepDecided) and event.branch in CLOSED_BRANCHES:
@@ -169,7 +170,7 @@ def scan_calls(services: Services, tenant: TenantSnapshot, queues: dict[str, Que
     return opened, called_in
 
 
-def close_called_in(services: Services, tenant: TenantSnapshot, callers: list[tuple[str, str]]) -> int:
+def close_called_in(services: Services, tenant: TenantSnapshot, callers: list[tuple[str, str, str]]) -> int:
     if not callers:
         return 0
     t = tenant.tenant_id
@@ -181,7 +182,9 @@ def close_called_in(services: Services, tenant: TenantSnapshot, callers: list[tu
         for task in book.open_tasks():
             if task.source_call.startswith("c2c:"):
                 continue
-            if any(n == task.number and at > task.created_at for n, at in callers):
+            created = datetime.fromisoformat(task.created_at)
+            if any(n == task.number and sid != task.source_call and datetime.fromisoformat(at) > created
+                   for n, at, sid in callers):
                 out.append(CallbackCompleted(task.task_id, "customer_called_in", now))
         return out
 
