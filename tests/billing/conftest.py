@@ -1,0 +1,1 @@
+from tests.projections.conftest import api  # noqa: F401
