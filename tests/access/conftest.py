@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from chalice.test import Client
+
 from chalicelib import users
 from chalicelib.bootstrap import Services
 from chalicelib.demo.users import seed_demo_users

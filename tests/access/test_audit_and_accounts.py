@@ -6,7 +6,6 @@ import threading
 
 from chalicelib.demo.users import DEMO_USERS, seed_demo_users
 from chalicelib.users import UserError, users_of
-
 from domain.tenant import TenantConfigPatched
 from tests.access.conftest import PASSWORD
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pyotp
-from chalicelib.users import MAX_FAILURES, users_of
 
+from chalicelib.users import MAX_FAILURES, users_of
 from tests.access.conftest import PASSWORD, Caller, _set_cookies
 
 

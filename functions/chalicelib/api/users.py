@@ -12,6 +12,7 @@ from typing import Any
 
 import pyotp
 from chalice import Blueprint, Response
+
 from chalicelib import auth
 from chalicelib.auth import AuthError, Principal
 from chalicelib.bootstrap import get_services

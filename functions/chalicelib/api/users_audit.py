@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.envelopes import decode_all
-
 from domain.events import decode
 from domain.tenant import TenantSnapshot, evolve
 
