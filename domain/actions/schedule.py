@@ -1,5 +1,6 @@
 """Time of day: branch on a tenant schedule (weekly hours + holidays) in the tenant's time zone.
 
+Holidays are ``YYYY-MM-DD`` (that day) or ``MM-DD`` (that day every year).
 Branches: ``open``, ``closed``, ``holiday`` (falls back to ``closed`` when the plan has no
 ``holiday`` child). The local time the decision used is recorded in the step inputs.
 """
@@ -26,7 +27,9 @@ def schedule_state(schedule: Mapping[str, Any], local_now: datetime) -> str:
     """``open``, ``closed`` or ``holiday`` for a schedule at a local (tenant) time."""
     if schedule.get("timezone"):
         local_now = local_now.astimezone(ZoneInfo(str(schedule["timezone"])))
-    if local_now.date().isoformat() in {str(d) for d in schedule.get("holidays", ())}:
+    today = local_now.date().isoformat()
+    holidays = {str(d) for d in schedule.get("holidays", ())}
+    if today in holidays or today[5:] in holidays:  # "2026-12-31" once, "12-31" every year
         return "holiday"
     now = local_now.hour * 60 + local_now.minute
     for start, end in (schedule.get("weekly") or {}).get(DAYS[local_now.weekday()], ()):
@@ -55,7 +58,8 @@ SCHEDULE_CONFIG_SCHEMA = {
         "weekly": {"type": "object", "propertyNames": {"enum": list(DAYS)},
                    "additionalProperties": {"type": "array", "items": {
                        "type": "array", "items": HHMM, "minItems": 2, "maxItems": 2}}},
-        "holidays": {"type": "array", "items": {"type": "string", "format": "date"}},
+        "holidays": {"type": "array", "items": {"type": "string",
+                                                "pattern": r"^(\d{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"}},
     },
     "additionalProperties": False,
 }
