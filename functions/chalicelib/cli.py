@@ -16,6 +16,8 @@ COMMAND_MODULES = [
     "chalicelib.commands.apikey",
     "chalicelib.commands.replay",
     "chalicelib.commands.bill",
+    "chalicelib.commands.audit",
+    "chalicelib.commands.verify",
 ]
 
 

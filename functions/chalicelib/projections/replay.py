@@ -1,6 +1,6 @@
 """Rebuild projections from the log: forget their outputs, fold the log again, report digests.
 
-A window (--from/--to) rebuilds only the outputs whose time lies in it: those states are dropped,
+A window (--from/--to, UTC days) rebuilds only the CDRs of calls that started in it: those are dropped,
 the log is read from the window's start, and every other stream is left alone because its state
 already holds a version at or past each event read (idempotency per (stream, version)).
 """
@@ -15,7 +15,8 @@ from chalicelib.projections.runner import Runner
 from chalicelib.projections.store import SQLiteProjectionStore
 from domain.ports import EventStore
 from domain.projections import all_projections, by_name
-from domain.projections.base import LogProjection
+
+WINDOWED = ("calls",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +31,8 @@ def replay(log: EventStore, out: SQLiteProjectionStore, *, names: list[str] | No
            progress: Callable[[int], None] | None = None) -> ReplayResult:
     projections = [by_name(n) for n in names] if names else all_projections()
     window = bool(since or until)
-    if window:  # a hash chain cannot be rebuilt from the middle of the log
-        projections = [p for p in projections if not isinstance(p, LogProjection)]
+    if window:  # only per-call outputs can be cut by time; agent, queue and chain folds span any window
+        projections = [p for p in projections if p.name in WINDOWED]
     for p in projections:
         out.reset(p.name, tenant, since, until)
     fresh = tenant is None and not window
