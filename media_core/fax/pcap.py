@@ -110,12 +110,17 @@ def read_udp(data: bytes) -> list[UdpDatagram]:
         records = _pcapng(data)
     else:
         raise ValueError(f"not a pcap or pcapng file (starts with {magic.hex()})")
+    if magic != b"\x0a\x0d\x0d\x0a" and len(data) < 24:
+        raise ValueError(f"pcap file header cut off ({len(data)} octets)")
     out = []
-    for pkt, linktype in records:
-        try:
-            d = _link(pkt, linktype)
-        except struct.error:
-            continue
-        if d is not None:
-            out.append(d)
+    try:
+        for pkt, linktype in records:
+            try:
+                d = _link(pkt, linktype)
+            except (struct.error, IndexError):
+                continue  # a truncated frame: skip it, keep the rest
+            if d is not None:
+                out.append(d)
+    except struct.error:
+        pass  # the file itself is cut off: keep what was read
     return out
