@@ -18,6 +18,7 @@ import hmac
 import re
 import secrets
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,29 +121,37 @@ def key_stream(key_id: str) -> str:
 
 
 class Keyring:
-    """Per-process cache: key id -> tenant (immutable), tenant -> its keys (by stream version)."""
+    """Per-store cache: key id -> tenant (immutable), tenant -> its keys (by stream version)."""
 
     def __init__(self) -> None:
-        self._tenant_of: dict[str, str] = {}
-        self._keys: dict[str, tuple[int, dict[str, KeyRecord]]] = {}
+        self._by_store: weakref.WeakKeyDictionary[Any, tuple[dict[str, str], dict[str, Any]]] = \
+            weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
+    def _caches(self, services: Services) -> tuple[dict[str, str], dict[str, Any]]:
+        with self._lock:
+            caches = self._by_store.get(services.store)
+            if caches is None:
+                caches = self._by_store[services.store] = ({}, {})
+            return caches
+
     def tenant_of(self, services: Services, key_id: str) -> str | None:
-        if key_id in self._tenant_of:
-            return self._tenant_of[key_id]
+        tenant_of, _ = self._caches(services)
+        if key_id in tenant_of:
+            return tenant_of[key_id]
         stored, _ = services.store.load(key_stream(key_id))
         for e in decode_all(stored):
             if isinstance(e, ApiKeyIndexed):
-                with self._lock:
-                    self._tenant_of[key_id] = e.tenant_id
+                tenant_of[key_id] = e.tenant_id
                 return e.tenant_id
         return None
 
     def keys(self, services: Services, tenant_id: str) -> dict[str, KeyRecord]:
+        _, by_tenant = self._caches(services)
         version = services.store.stream_version(tenant_stream(tenant_id))
-        cached = self._keys.get(tenant_id)
+        cached = by_tenant.get(tenant_id)
         if cached is not None and cached[0] == version:
-            return cached[1]
+            return dict(cached[1])
         stored, version = services.store.load(tenant_stream(tenant_id))
         keys: dict[str, KeyRecord] = {}
         for s in stored:
@@ -155,9 +164,8 @@ class Keyring:
                 old = keys[e.key_id]
                 keys[e.key_id] = KeyRecord(old.key_id, old.secret_sha256, old.scopes, old.label, old.created_at,
                                            s.recorded_at)
-        with self._lock:
-            self._keys[tenant_id] = (version, keys)
-        return keys
+        by_tenant[tenant_id] = (version, keys)
+        return dict(keys)
 
 
 KEYRING = Keyring()

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
+
 from chalicelib.auth import create_api_key
 from chalicelib.bootstrap import Services
 from chalicelib.demo import demo_config, demo_plan
 from chalicelib.server import load_app_module
-
 from domain.tenant import PlanPublished, TenantConfigured
 
 OTHER = "acme"

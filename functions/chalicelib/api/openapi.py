@@ -45,9 +45,26 @@ def _operation(route: RouteDoc) -> dict[str, Any]:
     return op
 
 
-def document() -> dict[str, Any]:
+def _undescribed(app: Any) -> list[RouteDoc]:
+    """/api/v1 routes registered without ``endpoint`` (e.g. sign-in): documented from the app itself."""
+    from chalicelib.permissions import route_permission
+
+    known = {(r.method, r.path) for r in ROUTES}
+    out = []
+    for path, entries in sorted(getattr(app, "routes", {}).items()):
+        for method, entry in sorted(entries.items()):
+            if path.startswith(API) and (method, path) not in known:
+                doc = (getattr(entry.view_function, "__doc__", "") or entry.view_name).strip().splitlines()[0]
+                permission = route_permission(method, path) or "unlisted"
+                out.append(RouteDoc(method, path, doc, permission, path.removeprefix(API).split("/")[1],
+                                    response={"type": "object"}, content_types=tuple(entry.content_types)))
+    return out
+
+
+def document(app: Any = None) -> dict[str, Any]:
+    """The OpenAPI document of the routes in ROUTES plus any other /api/v1 route of ``app``."""
     paths: dict[str, dict[str, Any]] = {}
-    for route in ROUTES:
+    for route in [*ROUTES, *_undescribed(app)]:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
     return {
         "openapi": "3.1.0",
@@ -66,4 +83,4 @@ def document() -> dict[str, Any]:
 @endpoint(bp, "GET", API + "/openapi.json", summary="This document", permission=PUBLIC, tag="meta",
           response={"type": "object"})
 def openapi() -> dict[str, Any]:
-    return document()
+    return document(bp.current_app)

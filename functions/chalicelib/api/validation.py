@@ -34,7 +34,9 @@ def normalize_e164(value: str) -> str | None:
         parsed = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(parsed):
+    # Possible (right length for the country), not "valid": fictional ranges such as +1 555 are
+    # real test numbers, and numbering plans change faster than the metadata.
+    if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
