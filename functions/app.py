@@ -14,6 +14,13 @@ app.register_blueprint(explain.bp)
 api.register(app)  # tenant configuration API (/api/v1/tenants/{tenant}/...)
 app.register_blueprint(stats_api.bp)  # statistics, CDRs, live view (issue 5)
 app.register_blueprint(billing_api.bp)  # invoices (issue 5)
+from chalicelib import widget  # noqa: E402
+from chalicelib.callcenter import api as callcenter_api  # noqa: E402
+from chalicelib.callcenter import webhooks as callcenter_webhooks  # noqa: E402
+
+app.register_blueprint(callcenter_webhooks.bp)  # call center gateway webhooks (issue 4)
+app.register_blueprint(callcenter_api.bp)  # click-to-call, presence, supervision (issue 4)
+app.register_blueprint(widget.bp)  # website callback widget (issue 4)
 
 
 @app.route("/health")
