@@ -50,3 +50,16 @@ def asset(name: str) -> Response:
     if "/" in name or "\\" in name or name.startswith(".") or not (assets / name).is_file():
         return Response(body="not found", status_code=404, headers={"Content-Type": "text/plain"})
     return _file(assets / name, "public, max-age=31536000, immutable")
+
+
+@bp.route("/app/actions.json", methods=["GET"])
+def action_catalogue() -> Response:
+    """The routing actions and their JSON schemas (product data, no tenant data): the plan editor builds
+    one form per action from these."""
+    import json
+
+    from domain.actions import REGISTRY
+
+    body = {"actions": {name: dict(getattr(action, "schema", {}) or {}) for name, action in sorted(REGISTRY.items())}}
+    return Response(body=json.dumps(body, sort_keys=True), status_code=200,
+                    headers={"Content-Type": "application/json", "Cache-Control": "no-cache", **SECURITY})

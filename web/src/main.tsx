@@ -11,6 +11,7 @@ import { CallLog, CallTimeline } from "./pages/Calls";
 import { Plans } from "./pages/Plans";
 import { CollectionPage, COLLECTIONS } from "./pages/Config";
 import { Users } from "./pages/Users";
+import { Lists } from "./pages/Lists";
 import { Audit } from "./pages/Audit";
 import { Faxes, Recordings, Voicemail } from "./pages/Media";
 import { Billing } from "./pages/Billing";
@@ -30,6 +31,7 @@ const NAV: NavItem[] = [
   { href: "#/calls", label: "Call log", permission: "calls.read" },
   { href: "#/plans", label: "Routing", permission: "config.read" },
   ...COLLECTIONS.map((c) => ({ href: `#/config/${c.name}`, label: c.title, permission: "config.read" })),
+  { href: "#/lists", label: "Black & white lists", permission: "config.read" },
   { href: "#/voicemail", label: "Voicemail", permission: "voicemail.read_own" },
   { href: "#/recordings", label: "Recordings", permission: "recordings.read_team" },
   { href: "#/faxes", label: "Faxes", permission: "faxes.read" },
@@ -81,6 +83,8 @@ function Route(props: { me: Me; hash: string }) {
       return <Plans tenant={t} canWrite={can(props.me, "plans.publish")} />;
     case "config":
       return <CollectionPage tenant={t} name={parts[1]} canWrite={can(props.me, "config.write")} />;
+    case "lists":
+      return <Lists tenant={t} canWrite={can(props.me, "config.write")} />;
     case "users":
       return <Users canManage={can(props.me, "users.manage")} me={props.me} />;
     case "audit":

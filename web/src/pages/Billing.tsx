@@ -1,20 +1,21 @@
-import { Page, show, Status, Table, useGet } from "../components";
+import { useState } from "preact/hooks";
+import { Page, Status, Table, useGet } from "../components";
 import { ep } from "../endpoints";
 
-/** Current plan, usage and invoices. */
+/** Current plan (tariff), usage lines and the month's invoice. */
 export function Billing(props: { tenant: string }) {
-  const bills = useGet<any>(ep.bills(props.tenant));
+  const [month, setMonth] = useState(new Date().toISOString().slice(0, 7));
+  const bill = useGet<any>(ep.bill(props.tenant, month));
   return (
-    <Page title="Billing">
-      <Status state={bills} what="Billing">
+    <Page title="Billing" actions={<label>Month <input type="month" value={month} onChange={(e) => setMonth((e.target as HTMLInputElement).value)} /></label>}>
+      <Status state={bill} what="Billing">
         {(d) => (
           <>
-            {d.plan && <p>Current plan: <strong>{show(d.plan.name ?? d.plan)}</strong></p>}
-            {d.usage && <div class="kpis">{Object.entries(d.usage).map(([k, v]) => (
-              <div class="kpi"><span class="kpi-value">{show(v)}</span><span class="kpi-label">{k.replace(/_/g, " ")}</span></div>))}</div>}
-            <h2>Invoices</h2>
-            <Table columns={[["period", "Period"], ["total", "Total"], ["currency", "Currency"], ["status", "Status"]]}
-              rows={d.items ?? d.bills ?? d.invoices ?? []} empty="No invoices yet." />
+            <p>Tariff: <strong>{d.tariff?.id}</strong> v{d.tariff?.version} (since {d.tariff?.effective_from})</p>
+            <div class="kpis"><div class="kpi"><span class="kpi-value" data-testid="bill-total">{d.total} {d.currency}</span><span class="kpi-label">Total for {d.month}</span></div>
+              <div class="kpi"><span class="kpi-value">{(d.pending_calls ?? []).length}</span><span class="kpi-label">Calls not yet rated</span></div></div>
+            <h2>Invoice lines</h2>
+            <Table columns={[["description", "Description"], ["quantity", "Quantity"], ["unit", "Unit"], ["amount", "Amount"]]} rows={d.lines ?? []} empty="No lines." />
           </>
         )}
       </Status>

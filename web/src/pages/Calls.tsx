@@ -1,62 +1,75 @@
 import { useState } from "preact/hooks";
-import { download, Page, show, Status, Table, toCsv, useGet } from "../components";
+import { Page, show, Status, Table, useGet } from "../components";
 import { ep } from "../endpoints";
 
-/** Call log with search (number, date) and CSV export; each call opens its timeline. */
+function filterQuery(q: string, days: number): string {
+  const to = new Date().toISOString().slice(0, 10);
+  const from = new Date(Date.now() - (days - 1) * 86400000).toISOString().slice(0, 10);
+  const p = new URLSearchParams({ from, to });
+  const s = q.trim();
+  if (/^CA[0-9a-f]{32}$/i.test(s)) p.set("calls", s);
+  else if (/^\d{2,6}$/.test(s)) p.set("extension", s);
+  else if (s) p.set("number", s);
+  return "?" + p.toString();
+}
+
+/** Call log with search (number, extension or call id) and CSV export; each call opens its timeline. */
 export function CallLog(props: { tenant: string; query?: string }) {
-  const params = new URLSearchParams(props.query ?? "");
-  const [q, setQ] = useState(params.get("q") ?? "");
-  const [applied, setApplied] = useState(q);
-  const cdrs = useGet<any>(ep.cdrs(props.tenant, applied ? `?q=${encodeURIComponent(applied)}` : ""));
-  const cols: [string, string][] = [["call_sid", "Call"], ["started_at", "Started"], ["from", "From"], ["to", "To"],
-    ["direction", "Direction"], ["disposition", "Result"], ["duration", "Seconds"], ["answered_by", "Answered by"]];
+  const [q, setQ] = useState(new URLSearchParams(props.query ?? "").get("q") ?? "");
+  const [days, setDays] = useState(7);
+  const [applied, setApplied] = useState(filterQuery(q, 7));
+  const cdrs = useGet<any>(ep.cdrs(props.tenant, applied));
+  const cols: [string, string][] = [["sid", "Call"], ["t", "Started"], ["from", "From"], ["to", "To"],
+    ["direction", "Direction"], ["outcome", "Result"], ["duration", "Seconds"]];
   return (
     <Page title="Call log">
-      <form class="search" role="search" onSubmit={(e) => { e.preventDefault(); setApplied(q); }}>
+      <form class="search" role="search" onSubmit={(e) => { e.preventDefault(); setApplied(filterQuery(q, days)); }}>
         <label for="call-search">Search by number, extension or call id</label>
         <input id="call-search" type="search" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
+        <select aria-label="Period" value={days} onChange={(e) => setDays(Number((e.target as HTMLSelectElement).value))}>
+          <option value={1}>Today</option><option value={7}>7 days</option><option value={30}>30 days</option>
+        </select>
         <button type="submit">Search</button>
       </form>
       <Status state={cdrs} what="The call log">
-        {(d) => {
-          const rows: any[] = (d.items ?? d.cdrs ?? d.calls ?? []).map((r: any) => ({ ...r, call_sid: r.call_sid ?? r.sid ?? r.id }));
-          return (
-            <>
-              <button onClick={() => download("calls.csv", toCsv(cols.map((c) => c[0]), rows))} disabled={!rows.length}>Export CSV</button>
-              <Table columns={cols} rows={rows} rowHref={(r) => `#/calls/${encodeURIComponent(r.call_sid)}`} empty="No calls match." />
-            </>
-          );
-        }}
+        {(d) => (
+          <>
+            <p>{d.count} call(s). <a href={ep.cdrs(props.tenant, applied + "&format=csv")} download>Export CSV</a></p>
+            <Table columns={cols} rows={(d.cdrs ?? []).map((c: any) => ({ ...c, t: (c.t ?? "").slice(0, 19).replace("T", " ") }))}
+              rowHref={(r) => `#/calls/${encodeURIComponent(r.sid)}`} empty="No calls match." />
+          </>
+        )}
       </Status>
     </Page>
   );
 }
 
-/** One call: its events in order, and the explain trail (which rule sent it where). */
+/** One call: what happened (events) and why (the routing steps: which rule sent it where). */
 export function CallTimeline(props: { tenant: string; sid: string }) {
-  const events = useGet<any>(ep.callEvents(props.tenant, props.sid));
-  const explain = useGet<any>(ep.callExplain(props.tenant, props.sid));
+  const doc = useGet<any>(ep.callExplain(props.sid));
   return (
     <Page title={`Call ${props.sid}`} actions={<a href="#/calls">Back to the call log</a>}>
-      <h2>Timeline</h2>
-      <Status state={events} what="The call timeline">
+      <Status state={doc} what="The call timeline">
         {(d) => (
-          <ol class="timeline">
-            {(d.events ?? d.items ?? []).map((e: any) => (
-              <li><time>{e.occurred_at ?? e.at}</time> <strong>{e.event_type ?? e.type}</strong> <code>{show(e.data ?? "")}</code></li>
-            ))}
-          </ol>
-        )}
-      </Status>
-      <h2>Why it went where it went</h2>
-      <Status state={explain} what="The explain view">
-        {(d) => (
-          <ol class="explain">
-            {(d.steps ?? d.trail ?? []).map((s: any) => (
-              <li><strong>{s.node ?? s.node_id}</strong> ({s.action}) → <em>{s.branch ?? s.outcome ?? ""}</em>
-                {s.reason && <span> — {s.reason}</span>}{s.inputs && <code> {show(s.inputs)}</code>}</li>
-            ))}
-          </ol>
+          <>
+            <p>{d.from_number} → {d.to_number} · {d.direction} · started {d.started_at} · plan {d.plan?.id} v{d.plan?.version} · <strong>{d.status}</strong> · {d.outcome}</p>
+            <h2>Why it went where it went</h2>
+            <ol class="explain">
+              {(d.steps ?? []).map((s: any) => (
+                <li><time>{(s.at ?? "").slice(11, 19)}</time> <strong>{s.node}</strong> ({s.action})
+                  {s.branch && <> → branch <em>{s.branch}</em></>}{s.awaiting && <> · waiting for the caller</>}
+                  {Object.keys(s.inputs ?? {}).length > 0 && <code> {show(s.inputs)}</code>}
+                  {s.emitted && <div class="muted">{s.emitted}</div>}</li>
+              ))}
+            </ol>
+            <h2>Events</h2>
+            <ol class="timeline">
+              {(d.events ?? []).map((e: any) => {
+                const { at, event, ...rest } = e;
+                return <li><time>{(at ?? "").slice(11, 19)}</time> <strong>{event}</strong> <code>{show(rest)}</code></li>;
+              })}
+            </ol>
+          </>
         )}
       </Status>
     </Page>

@@ -10,7 +10,6 @@ export const COLLECTIONS = [
   { name: "groups", title: "Ring groups", columns: ["id", "name", "members", "strategy"] },
   { name: "queues", title: "Queues", columns: ["id", "name", "strategy", "members"] },
   { name: "schedules", title: "Schedules & holidays", columns: ["id", "name", "timezone"] },
-  { name: "lists", title: "Black & white lists", columns: ["id", "numbers"] },
   { name: "voicemail-boxes", title: "Voicemail boxes", columns: ["id", "email", "greeting"] },
   { name: "conference-rooms", title: "Conference rooms", columns: ["id", "name"] },
 ];

@@ -1,31 +1,37 @@
 import { fmtSeconds, Page, Status, Table, useGet } from "../components";
 import { ep } from "../endpoints";
 
-/** The live view: calls in progress, agents by state, queue sizes and longest wait; refreshes every 2 s. */
+function since(iso: string, now: string): number {
+  return (Date.parse(now) - Date.parse(iso)) / 1000;
+}
+
+/** The live view: calls in progress, agents by state, queue sizes; refreshes every 2 s. */
 export function Dashboard(props: { tenant: string }) {
   const live = useGet<any>(ep.live(props.tenant), 2000);
   return (
     <Page title="Live" actions={<span class="muted" aria-live="polite">{live.loading ? "refreshing…" : "auto-refresh 2 s"}</span>}>
       <Status state={live} what="The live view">
         {(d) => {
-          const calls: any[] = d.calls ?? d.active_calls ?? [];
-          const agents: any[] = d.agents ?? [];
-          const queues: any[] = d.queues ?? [];
-          const byState: Record<string, number> = d.agents_by_state ?? {};
-          if (!d.agents_by_state) for (const a of agents) byState[a.state ?? a.status] = (byState[a.state ?? a.status] ?? 0) + 1;
+          const now = d.now ?? new Date().toISOString();
+          const calls: any[] = (d.calls ?? []).filter((c: any) => !c.ended);
+          const agents: Record<string, string> = d.agents ?? {};
+          const byState: Record<string, number> = {};
+          for (const s of Object.values(agents)) byState[s] = (byState[s] ?? 0) + 1;
+          const queues = Object.entries(d.queues ?? {}).map(([id, q]: [string, any]) => ({ id, ...q }));
+          const talking: any[] = d.talking ?? [];
           return (
             <>
               <div class="kpis">
-                <Kpi label="Calls in progress" value={String(d.calls_in_progress ?? calls.length)} testid="kpi-calls" />
-                <Kpi label="Calls today" value={String(d.calls_today ?? "–")} />
-                <Kpi label="Waiting in queues" value={String(queues.reduce((n, q) => n + Number(q.size ?? q.waiting ?? 0), 0))} />
-                <Kpi label="Longest wait" value={fmtSeconds(Math.max(0, ...queues.map((q) => Number(q.longest_wait ?? 0))))} />
+                <Kpi label="Calls in progress" value={String(calls.length)} testid="kpi-calls" />
+                <Kpi label="Agents talking" value={String(talking.length)} />
+                <Kpi label="Waiting in queues" value={String(queues.reduce((n, q) => n + Number(q.waiting ?? 0), 0))} />
+                <Kpi label="Callbacks waiting" value={String(queues.reduce((n, q) => n + Number(q.callbacks_waiting ?? 0), 0))} />
               </div>
               <h2>Calls in progress</h2>
               <Table
-                columns={[["call_sid", "Call"], ["from", "From"], ["to", "To"], ["status", "Status"], ["where", "Where"], ["duration", "Duration"]]}
-                rows={calls.map((c) => ({ ...c, call_sid: c.call_sid ?? c.sid ?? c.id, where: c.where ?? c.node ?? c.queue ?? "", duration: fmtSeconds(c.duration ?? c.seconds) }))}
-                rowHref={(c) => `#/calls/${encodeURIComponent(c.call_sid)}`}
+                columns={[["sid", "Call"], ["from", "From"], ["to", "To"], ["status", "Status"], ["ringing", "Ringing"], ["agent", "Agent"], ["age", "For"]]}
+                rows={calls.map((c) => ({ ...c, agent: talking.find((t) => t.call === c.sid)?.agent ?? "", age: fmtSeconds(since(c.started_at, now)) }))}
+                rowHref={(c) => `#/calls/${encodeURIComponent(c.sid)}`}
                 empty="No calls right now."
               />
               <h2>Agents by state</h2>
@@ -33,9 +39,8 @@ export function Dashboard(props: { tenant: string }) {
                 <ul class="chips">{Object.entries(byState).map(([s, n]) => <li>{s}: <strong>{n}</strong></li>)}</ul>
               ) : <p class="empty">No agents signed in.</p>}
               <h2>Queues</h2>
-              <Table columns={[["id", "Queue"], ["size", "Waiting"], ["longest_wait", "Longest wait"], ["agents_available", "Agents free"]]}
-                rows={queues.map((q) => ({ ...q, id: q.id ?? q.name, size: q.size ?? q.waiting, longest_wait: fmtSeconds(q.longest_wait) }))}
-                empty="No queues." />
+              <Table columns={[["id", "Queue"], ["waiting", "Waiting"], ["callbacks_waiting", "Callbacks"]]} rows={queues} empty="No queue activity." />
+              <p class="muted">Longest wait per queue: see Reports → Per queue (the live feed reports queue sizes).</p>
             </>
           );
         }}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, get, post } from "../api";
+import { api, ApiError, get, post } from "../api";
 import { Field, Page, Status, TextField, useGet } from "../components";
 import { ep } from "../endpoints";
 import { SchemaForm } from "../schemaform";
@@ -64,44 +64,53 @@ export function Plans(props: { tenant: string; canWrite: boolean }) {
   const [newAction, setNewAction] = useState("");
 
   useEffect(() => {
-    const first = plans.data?.items?.[0]?.id ?? plans.data?.plans?.[0]?.id;
-    if (first && !plans.data.items?.some((p: any) => p.id === planId)) setPlanId(first);
-  }, [plans.data]);
-  useEffect(() => {
-    get<any>(ep.plan(props.tenant, planId)).then((p) => setDoc(structuredClone(p.document ?? p))).catch(() => setDoc(null));
-    get<any>(ep.planVersions(props.tenant, planId)).then((v) => setVersions(v.items ?? v.versions ?? [])).catch(() => setVersions(null));
-  }, [planId]);
+    const items: any[] = plans.data?.items ?? [];
+    const plan = items.find((p) => p.id === planId) ?? items[0];
+    if (!plan) return;
+    if (plan.id !== planId) setPlanId(plan.id);
+    setDoc(structuredClone(plan.draft ?? plan.document)); // a saved draft wins: nothing typed is lost
+    setVersions(plan.versions ?? []);
+  }, [plans.data, planId]);
 
-  const schemas: Record<string, any> = actions.data?.actions ?? actions.data ?? {};
+  const schemas: Record<string, any> = actions.data?.actions ?? {};
   const node = doc ? at(doc, selected) : null;
   const fail = (err: unknown) => {
     const ae = err as ApiError;
     setErrors(Object.keys(ae.fields).length ? ae.fields : { _: ae.message });
     setMessage("");
   };
+  const problemsToErrors = (problems: any[]) =>
+    Object.fromEntries(problems.map((p) => [String(p.pointer || "").replace(/^\//, "") || "_", p.message]));
 
-  async function validate() {
+  async function saveDraft(): Promise<boolean> {
     try {
-      await post(ep.planValidate(props.tenant, planId), { document: doc });
-      setErrors({});
-      setMessage("The plan is valid.");
-    } catch (e) { fail(e); }
+      const r = await api<any>("PUT", ep.planDraft(props.tenant, planId), doc);
+      const problems: any[] = r.problems ?? [];
+      setErrors(problemsToErrors(problems));
+      setMessage(problems.length ? `Draft saved with ${problems.length} problem(s) to fix before publishing.` : "Draft saved; no problems found.");
+      return problems.length === 0;
+    } catch (e) { fail(e); return false; }
   }
   async function publish() {
+    if (!(await saveDraft())) return;
     try {
-      const r = await post<any>(ep.plan(props.tenant, planId), { document: doc });
+      const r = await post<any>(ep.planPublish(props.tenant, planId));
       setErrors({});
-      setMessage(`Published version ${r.version ?? ""}.`);
-      get<any>(ep.planVersions(props.tenant, planId)).then((v) => setVersions(v.items ?? v.versions ?? [])).catch(() => {});
+      setMessage(`Published version ${r.version}.`);
+      setVersions(r.versions ?? versions);
     } catch (e) { fail(e); }
   }
   async function runWhatIf() {
-    try { setWhatIf(await post<any>(ep.planWhatIf(props.tenant, planId), { document: doc, days: 7 })); } catch (e) { fail(e); }
+    try { setWhatIf(await post<any>(ep.planWhatIf(props.tenant, planId), { document: doc, days: 7 })); }
+    catch (e) {
+      if ((e as ApiError).missing) setWhatIf({ note: "What-if has no HTTP endpoint on this server yet; run `vpbx whatif` on the server." });
+      else fail(e);
+    }
   }
   async function showDiff(v: number) {
     try {
       const old = await get<any>(ep.planVersion(props.tenant, planId, v));
-      setDiff(jsonDiff(old.document ?? old, doc));
+      setDiff(jsonDiff(old.document, doc));
     } catch (e) { fail(e); }
   }
   function addChild() {
@@ -114,12 +123,12 @@ export function Plans(props: { tenant: string; canWrite: boolean }) {
 
   return (
     <Page title="Routing plan" actions={props.canWrite && doc && <>
-      <button onClick={validate}>Check</button> <button onClick={publish}>Publish</button> <button class="secondary" onClick={runWhatIf}>What if (last 7 days)</button></>}>
+      <button onClick={saveDraft}>Save draft</button> <button onClick={publish}>Publish</button> <button class="secondary" onClick={runWhatIf}>What if (last 7 days)</button></>}>
       <Status state={plans} what="The routing plan API">
         {(d) => (
           <Field label="Plan" name="plan">{(id) => (
             <select id={id} value={planId} onChange={(e) => setPlanId((e.target as HTMLSelectElement).value)}>
-              {(d.items ?? d.plans ?? []).map((p: any) => <option value={p.id}>{p.id}{p.version ? ` (v${p.version})` : ""}</option>)}
+              {(d.items ?? []).map((p: any) => <option value={p.id}>{p.id}{p.version ? ` (v${p.version})` : " (draft)"}</option>)}
             </select>)}</Field>
         )}
       </Status>
@@ -151,9 +160,9 @@ export function Plans(props: { tenant: string; canWrite: boolean }) {
       {actions.error?.missing && <p class="notice missing">The action catalogue (JSON schemas) is not available on this server yet; action settings are edited as JSON.</p>}
       <h2>Version history</h2>
       {versions === null ? <p class="notice missing">Version history is not available on this server yet.</p> : (
-        <ul>{versions.map((v: any) => <li>v{v.version} {v.published_at ?? v.at ?? ""} {v.actor ?? ""} <button class="link" onClick={() => showDiff(v.version)}>diff against the editor</button></li>)}</ul>)}
+        <ul>{versions.map((v: any) => <li>version {v} <button class="link" onClick={() => showDiff(v)}>diff against the editor</button></li>)}</ul>)}
       {diff && <pre class="diff" aria-label="Differences">{diff.length ? diff.join("\n") : "No differences."}</pre>}
-      {whatIf && <><h2>What if</h2><pre class="diff">{JSON.stringify(whatIf, null, 2)}</pre></>}
+      {whatIf && <><h2>What if</h2>{whatIf.note ? <p class="notice missing">{whatIf.note}</p> : <pre class="diff">{JSON.stringify(whatIf, null, 2)}</pre>}</>}
     </Page>
   );
 }
