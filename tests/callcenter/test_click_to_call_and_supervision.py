@@ -1,0 +1,133 @@
+"""Click-to-call from a CRM (agent first, then the customer), busy auto-redial, and supervision — over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from chalicelib.auth import create_api_key
+from chalicelib.callcenter.streams import agent_stream, load_events
+from chalicelib.server import load_app_module
+from domain.callcenter.events import SupervisionStarted
+from tests.callcenter.conftest import CallCenter, setup_callcenter
+
+CUSTOMER = "+14155550123"
+
+
+@pytest.fixture
+def http(cc: CallCenter) -> Iterator[Client]:
+    with Client(load_app_module().app) as client:
+        yield client
+
+
+def bearer(cc: CallCenter, *scopes: str) -> dict[str, str]:
+    key, _ = create_api_key(cc.services, "demo", scopes=scopes or ("*",), label="crm")
+    return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+
+def post(http: Client, path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+    resp = http.http.post(path, body=json.dumps(body), headers=headers)
+    return resp.status_code, json.loads(resp.body or b"null")
+
+
+def test_click_to_call_rings_the_agent_then_calls_the_customer_into_the_agents_room(cc: CallCenter,
+                                                                                   http: Client) -> None:
+    cc.login("201")
+    status, body = post(http, "/api/v1/calls", {"agent": "201", "to": "+1 415 555 0123"},
+                        bearer(cc, "calls.originate"))
+    assert status == 202 and body["status"] == "ringing-agent"
+    assert cc.rung() == ["201"] and not any(r.params["To"] == CUSTOMER for r in cc.rest.created())
+    laml = cc.answer("201")
+    assert "Connecting your call." in laml and "<Conference" in laml
+    customer = cc.customer_leg(CUSTOMER)
+    assert customer.params["From"] == "+15550001000"  # the tenant's number, not the agent's device
+    assert cc.agent_state("201").presence(cc.clock()) == "on_call"
+
+
+def test_click_to_call_validates_and_refuses_a_busy_agent(cc: CallCenter, http: Client) -> None:
+    headers = bearer(cc, "calls.originate")
+    assert post(http, "/api/v1/calls", {"agent": "201"}, headers)[1]["errors"][0]["pointer"] == "/to"
+    status, body = post(http, "/api/v1/calls", {"agent": "201", "to": "12345"}, headers)
+    assert status == 400 and body["errors"][0]["pointer"] == "/to"
+    assert post(http, "/api/v1/tenants/demo/calls", {"agent": "999", "to": CUSTOMER}, headers)[0] == 404
+    assert post(http, "/api/v1/calls", {"agent": "201", "to": CUSTOMER}, headers)[0] == 202
+    assert post(http, "/api/v1/calls", {"agent": "201", "to": CUSTOMER}, headers)[0] == 409
+    assert post(http, "/api/v1/calls", {"agent": "201", "to": CUSTOMER}, {"Content-Type": "application/json"})[0] == 401
+    assert post(http, "/api/v1/calls", {"agent": "201", "to": CUSTOMER}, bearer(cc, "stats.read"))[0] == 403
+
+
+def test_a_busy_customer_is_redialled_after_the_spacing_agent_first(cc: CallCenter, http: Client) -> None:
+    setup_callcenter(cc.services, extra={"outbound": {"redial_attempts": 2, "redial_spacing_seconds": 120}})
+    cc.login("201")
+    post(http, "/api/v1/calls", {"agent": "201", "to": CUSTOMER}, bearer(cc))
+    cc.answer("201")
+    cc.customer_ends(CUSTOMER, "busy")
+    cc.agent_leg_ends("201", duration=3)
+    task = cc.book().open_for(CUSTOMER)
+    assert task is not None and task.reason == "busy_redial" and task.agent == "201" and task.max_attempts == 2
+    cc.clock.advance(119)
+    assert cc.tick().started == 0
+    cc.clock.advance(2)
+    assert cc.tick().started == 1 and cc.rung() == ["201", "201"]
+    assert "Calling the customer again now." in cc.answer("201")
+    cc.customer_ends(CUSTOMER, "busy")
+    cc.agent_leg_ends("201", duration=3)
+    cc.clock.advance(121)
+    cc.tick()
+    cc.answer("201")
+    cc.customer_ends(CUSTOMER, "busy")
+    assert cc.book().open_for(CUSTOMER) is None  # two redials, then it stops
+    assert [t.done for t in cc.book().tasks.values()] == ["attempts_exhausted"]
+
+
+@pytest.mark.parametrize(("mode", "conference"), [
+    ("listen", '<Conference beep="false" muted="true">'),
+    ("whisper", '<Conference beep="false" coach="CAfake'),
+    ("barge", '<Conference beep="false">'),
+])
+def test_a_supervisor_listens_whispers_or_barges_and_it_is_recorded(cc: CallCenter, http: Client, mode: str,
+                                                                     conference: str) -> None:
+    cc.login("201")
+    cc.call(cc.sid(1), "+15550002000")
+    cc.answer("201")
+    status, body = post(http, "/api/v1/tenants/demo/supervision", {"supervisor": "203", "agent": "201",
+                                                                   "mode": mode}, bearer(cc, "calls.listen"))
+    assert status == 202 and body["call"] == cc.sid(1)
+    leg = cc.legs_to("203")[-1]
+    code, laml = cc.post(leg.params["Url"], {"CallSid": leg.sid, "CallStatus": "in-progress"})
+    assert code == 200 and conference in laml and f">cc-{cc.sid(1)}</Conference>" in laml
+    if mode == "whisper":
+        assert f'coach="{cc.legs_to("201")[-1].sid}"' in laml
+    started = [e for e in load_events(cc.services, agent_stream("demo", "201"))[0]
+               if isinstance(e, SupervisionStarted)]
+    assert [(e.supervisor, e.mode, e.call_sid) for e in started] == [("203", mode, cc.sid(1))]
+    assert started[0].actor  # the API key that did it
+
+
+def test_supervision_needs_a_live_call_and_a_known_mode(cc: CallCenter, http: Client) -> None:
+    headers = bearer(cc)
+    status, body = post(http, "/api/v1/tenants/demo/supervision", {"supervisor": "203", "agent": "201",
+                                                                   "mode": "listen"}, headers)
+    assert status == 409 and "not on a call" in body["errors"][0]["message"]
+    status, body = post(http, "/api/v1/tenants/demo/supervision", {"supervisor": "203", "agent": "201",
+                                                                   "mode": "spy"}, headers)
+    assert status == 400 and body["errors"][0]["pointer"] == "/mode"
+
+
+def test_presence_over_the_api(cc: CallCenter, http: Client) -> None:
+    headers = bearer(cc, "agent.status_own")
+    status, body = post(http, "/api/v1/tenants/demo/agents/201/presence", {"action": "login"}, headers)
+    assert status == 200 and body["presence"] == "available"
+    status, body = post(http, "/api/v1/tenants/demo/agents/201/presence", {"action": "pause", "reason": "lunch"},
+                        headers)
+    assert body["presence"] == "paused" and body["pause_reason"] == "lunch"
+    status, body = post(http, "/api/v1/tenants/demo/agents/201/presence", {"action": "dance"}, headers)
+    assert status == 400 and body["errors"][0]["pointer"] == "/action"
+    resp = http.http.get("/api/v1/tenants/demo/queues/support/live", headers=bearer(cc, "live.read"))
+    live = json.loads(resp.body)
+    assert resp.status_code == 200 and live["agents"][0] == {"agent": "201", "presence": "paused", "call": None,
+                                                             "misses_in_row": 0, "pause_reason": "lunch",
+                                                             "wrapup_until": None}
