@@ -248,7 +248,7 @@ class FaxReceiver:
         else:
             frame = fr.build_frame(fcf, fif)
         packets.append(self._hdlc(frame, FieldType.HDLC_FCS_OK_SIG_END))
-        self._last_response = packets
+        self._last_response = [p for p in packets if p != encode_indicator(Indicator.CED)]  # CED only once
         self._out.extend(packets)
 
     def _hdlc(self, frame: bytes, end: FieldType) -> bytes:

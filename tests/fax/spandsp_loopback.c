@@ -85,6 +85,8 @@ int main(int argc, char *argv[])
         t30_set_tx_ident(t30, i == 0 ? "+1 555 0100" : "+1 555 0199");
         t30_set_ecm_capability(t30, ecm);
         t30_set_supported_compressions(t30, compressions);
+        t30_set_supported_image_sizes(t30, T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH | T30_SUPPORT_303MM_WIDTH
+                                      | T30_SUPPORT_UNLIMITED_LENGTH | T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH);
         t30_set_phase_e_handler(t30, phase_e, &sides[i]);
         if (i == 0)
             t30_set_tx_file(t30, argv[1], -1, -1);

@@ -91,6 +91,8 @@ int main(int argc, char *argv[])
     t30_set_tx_ident(t30, "+1 555 0100");
     t30_set_ecm_capability(t30, atoi(argv[4]));
     t30_set_supported_compressions(t30, atoi(argv[5]));
+    t30_set_supported_image_sizes(t30, T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH | T30_SUPPORT_303MM_WIDTH
+                                  | T30_SUPPORT_UNLIMITED_LENGTH | T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH);
     t30_set_phase_e_handler(t30, phase_e, NULL);
     t30_set_tx_file(t30, argv[1], -1, -1);
     if (getenv("FAX_DEBUG")) {

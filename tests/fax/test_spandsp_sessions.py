@@ -111,3 +111,14 @@ def test_non_ecm_loss_costs_lines_not_pages(source_tiffs, tmp_path) -> None:
         source_rows = {r.tobytes() for r in want}
         genuine = sum(r.tobytes() in source_rows for r in page.decoded.pixels)
         assert genuine >= page.decoded.rows - page.decoded.bad_rows
+
+
+@pytest.mark.parametrize(("width", "ecm"), [(2048, False), (2432, True)])
+def test_wider_pages_follow_the_dcs_width(tmp_path, width, ecm) -> None:
+    # given B4 (255 mm) and A3 (303 mm) pages sent by spandsp
+    tx = tmp_path / "wide.tif"
+    ss.write_tiff(ss.make_pages(1, 500, seed=width, width=width), tx)
+    ifps, _ = ss.run_session(tx, tmp_path, ecm, ss.T4_1D | ss.T4_2D | ss.T6)
+    # when decoded, then the page has the negotiated width and the same pels
+    doc = decode_datagrams([d for _, d in ss.udptl_stream(ifps)], version=0)
+    _assert_identical(doc, tx)
