@@ -2,7 +2,7 @@
 
 from chalice import Chalice
 from chalicelib import api, media_events, webapp, webhooks
-from chalicelib import billing_api, explain, stats_api
+from chalicelib import billing_api, explain, features, stats_api
 from chalicelib.api import users as users_api
 
 app = Chalice(app_name="vpbx")
@@ -11,6 +11,7 @@ app.register_blueprint(media_events.bp)
 app.register_blueprint(users_api.bp)
 app.register_blueprint(webapp.bp)
 app.register_blueprint(explain.bp)
+app.register_blueprint(features.bp)
 api.register(app)  # tenant configuration API (/api/v1/tenants/{tenant}/...)
 app.register_blueprint(stats_api.bp)  # statistics, CDRs, live view (issue 5)
 app.register_blueprint(billing_api.bp)  # invoices (issue 5)

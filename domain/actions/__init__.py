@@ -6,6 +6,7 @@ Importing this package registers every built-in action.
 from domain.actions import (  # noqa: F401
     answer_message,
     basic,
+    call_features,
     conference,
     dial,
     fax,

@@ -20,7 +20,7 @@ from domain.calls.state import CallState, apply_status, evolve
 from domain.events import DomainEvent
 from domain.instructions import Hangup, Instruction, from_json, to_json
 from domain.prompts import say
-from domain.routing.plan import Plan
+from domain.routing.plan import Node, Plan, parse_plan
 from domain.tenant import TenantSnapshot
 
 MAX_HOPS = 64
@@ -107,8 +107,9 @@ def _walk(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime,
     scratch: dict[str, Mapping[str, Any]] = dict(state.scratch)
     emitted: list[Instruction] = []
     step = state.step
+    nodes = _with_diverted(plan, state)
     for _ in range(MAX_HOPS):
-        node = plan.nodes.get(node_id)
+        node = nodes.get(node_id)
         action = lookup(node.action) if node else None
         if node is None or action is None:
             why = f"unknown node {node_id!r}" if node is None else f"unknown action {node.action!r}"
@@ -141,4 +142,39 @@ def _walk(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime,
     return Decision((*events, *failed.events), (*emitted, *failed.instructions))
 
 
-__all__ = ["Callback", "Decision", "action_url", "apply_status", "decide"]
+DIVERT = "@divert"
+
+
+def _with_diverted(plan: Plan, state: CallState) -> Mapping[str, Node]:
+    """The plan's nodes plus the detached nodes a divert gave this call (ids start with ``@``)."""
+    docs = (state.scratch.get(DIVERT) or {}).get("docs") or {}
+    if not docs:
+        return plan.nodes
+    extra: dict[str, Node] = {}
+    for doc in docs.values():
+        extra.update(parse_plan(DIVERT, 0, {"root": doc}).nodes)
+    return {**plan.nodes, **extra}
+
+
+def divert(state: CallState, tenant: TenantSnapshot, now: datetime, doc: Mapping[str, Any], *, request_id: str,
+           reason: Mapping[str, Any], facts: Mapping[str, Any] | None = None) -> Decision:
+    """Send a live call to a node outside its plan (transfer, pickup, hold); pure like ``decide``.
+
+    ``doc`` is a plan node document whose id starts with ``@``; it is kept in the call's scratch
+    (a ``divert`` step records why), so the gateway's later callbacks resume it like any node.
+    """
+    node_id = str(doc.get("id", ""))
+    if not node_id.startswith("@"):
+        raise ValueError(f"a diverted node id must start with '@', got {node_id!r}")
+    plan = tenant.plan_versions.get((state.plan_id, state.plan_version)) or Plan(state.plan_id, state.plan_version,
+                                                                                  node_id, {})
+    docs = {**((state.scratch.get(DIVERT) or {}).get("docs") or {}), node_id: dict(doc)}
+    marker = StepDecided(step=state.step + 1, node=DIVERT, action="divert", inputs=dict(reason),
+                         scratch={"docs": docs}, request_id=request_id, plan_version=state.plan_version,
+                         at=now.isoformat())
+    cb = Callback(kind="action", request_id=request_id)
+    return _walk(evolve(marker, state), cb, tenant, now, plan, node_id, resume=False, events=[marker],
+                 facts=facts or {})
+
+
+__all__ = ["DIVERT", "Callback", "Decision", "action_url", "apply_status", "decide", "divert"]

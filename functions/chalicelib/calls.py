@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 
 from chalicelib.bootstrap import Services
 from chalicelib.envelopes import decode_all, wrap
-from chalicelib.features import gather_facts
+from chalicelib.features import gather_facts, handle_feature_call
 from chalicelib.laml import render_laml
 from chalicelib.signatures import public_url, verify_request
 from chalicelib.webhook_input import BadWebhook, parse_body, request_id, validate
@@ -114,6 +114,10 @@ def handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query: 
     stream = call_stream(data.params["CallSid"])
     base = services.settings.public_url + f"/webhooks/{tenant_id}"
     cache = state_cache(services.store)
+    if kind == "incoming":  # a device dialling a feature code (*8, **101) is not routed by a plan
+        feature = handle_feature_call(services, tenant, cb, base)
+        if feature is not None:
+            return WebhookResponse(200, feature, XML)
     facts = None
     for _ in range(MAX_ATTEMPTS):
         folded = cache.load(services.store, stream)

@@ -7,14 +7,17 @@ fails a call (a broken CRM or an unreadable log means no fact, so normal routing
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from chalice import Blueprint, Response
+
 from chalicelib import crm
-from chalicelib.bootstrap import Services
+from chalicelib.bootstrap import Services, get_services
 from domain.calls.state import TERMINAL, CallState
 from domain.events import StoredEvent
 from domain.routing.engine import Callback
@@ -106,3 +109,265 @@ def gather_facts(services: Services, tenant: TenantSnapshot, state: CallState, c
                                                int(n.data.get("lookup_timeout_ms", 1500)) / 1000)
                         for n in crm_nodes}
     return facts
+
+
+# ---------------------------------------------------------------------------------------------
+# Features on live calls: transfer, hold/resume, pickup (API and feature codes). Each is
+# "divert the call to a detached node" (pure, engine.divert), appended to the call's stream, then
+# the gateway is told to run the new LaML on that leg (gateway_api.update_call(twiml=...)).
+# ---------------------------------------------------------------------------------------------
+
+
+class FeatureError(Exception):
+    """A feature request that cannot be done: ``status`` is the HTTP status, ``field`` what is wrong."""
+
+    def __init__(self, status: int, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class Diverted:
+    call_sid: str
+    laml: str
+    events: tuple[str, ...]
+
+
+def _base(services: Services, tenant_id: str) -> str:
+    return services.settings.public_url + f"/webhooks/{tenant_id}"
+
+
+def divert_call(services: Services, tenant_id: str, call_sid: str, make: Any, *, request_id: str,
+                reason: Mapping[str, Any]) -> Diverted:
+    """Divert a live call of ``tenant_id``: ``make(tenant, state) -> (node doc, extra events)``."""
+    from chalicelib.envelopes import decode_all, wrap
+    from chalicelib.laml import render_laml
+    from domain.calls.state import fold
+    from domain.ports import ConcurrencyError
+    from domain.routing.engine import divert
+
+    stream = f"call-{call_sid}"
+    for _ in range(8):
+        stored, version = services.store.load(stream)
+        if not stored or stored[0].tenant_id != tenant_id:
+            raise FeatureError(404, f"no call {call_sid!r} in this tenant", "/sid")
+        state = fold(decode_all(stored))
+        if any(e.correlation_id == request_id for e in stored):
+            raise FeatureError(409, "this request was already applied", "")
+        if state.ended:
+            raise FeatureError(409, f"call {call_sid} has ended ({state.status})", "/sid")
+        tenant = services.tenants.get(tenant_id)
+        assert tenant is not None
+        doc, extra = make(tenant, state)
+        now = services.clock()
+        decision = divert(state, tenant, now, doc, request_id=request_id, reason=reason)
+        events = (*extra, *decision.events)
+        envelopes = wrap(events, tenant_id=tenant_id, stream_id=stream, expected_version=version, now=now,
+                         new_id=services.new_id, correlation_id=request_id)
+        try:
+            services.store.append(stream, envelopes, version)
+        except ConcurrencyError:
+            continue
+        laml = render_laml(decision.instructions, _base(services, tenant_id))
+        services.gateway.update_call(call_sid, twiml=laml)
+        return Diverted(call_sid, laml, tuple(e.event_type for e in events))
+    raise FeatureError(503, "the call is changing too fast; try again")
+
+
+def transfer(services: Services, tenant_id: str, call_sid: str, to: str, *, by: str = "",
+             request_id: str) -> Diverted:
+    """Blind transfer: the caller leaves whoever they talk to and rings ``to`` (extension or E.164)."""
+    from domain.actions.call_features import CallTransferred, transfer_doc
+
+    def make(tenant: TenantSnapshot, state: CallState) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        try:
+            doc = transfer_doc(tenant, to, state.step + 1)
+        except ValueError as exc:
+            raise FeatureError(422, str(exc), "/to") from None
+        return doc, (CallTransferred(to=to, kind="blind", by=by),)
+
+    return divert_call(services, tenant_id, call_sid, make, request_id=request_id,
+                       reason={"feature": "transfer", "to": to, "by": by})
+
+
+def hold(services: Services, tenant_id: str, call_sid: str, *, by: str = "", request_id: str) -> Diverted:
+    """Hold: the caller hears the tenant's hold music (or the hold prompt) until resumed or transferred."""
+    from domain.actions.call_features import CallHeld, hold_doc
+
+    def make(tenant: TenantSnapshot, state: CallState) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        doc = hold_doc(tenant, state.step + 1)
+        return doc, (CallHeld(by=by, music=str(doc["data"]["music"])),)
+
+    return divert_call(services, tenant_id, call_sid, make, request_id=request_id, reason={"feature": "hold", "by": by})
+
+
+def resume(services: Services, tenant_id: str, call_sid: str, to: str, *, request_id: str) -> Diverted:
+    """Take a held call back: ring extension ``to`` again (its busy/no-answer rules apply)."""
+    from domain.actions.call_features import CallResumed
+
+    def make(tenant: TenantSnapshot, state: CallState) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        if not tenant.section("extensions").get(to):
+            raise FeatureError(422, f"to: no extension {to!r}", "/to")
+        doc = {"id": f"@resume-{state.step + 1}", "action": "ring_extension", "data": {"extension": to}}
+        return doc, (CallResumed(to=to),)
+
+    return divert_call(services, tenant_id, call_sid, make, request_id=request_id, reason={"feature": "resume", "to": to})
+
+
+def pickup_to_extension(services: Services, tenant_id: str, call_sid: str, extension: str, *,
+                        request_id: str) -> Diverted:
+    """Pickup by API: a ringing call stops ringing elsewhere and rings only ``extension``'s devices."""
+    from domain.actions.call_features import CallPickedUp
+
+    history = call_history(services, tenant_id)
+    if f"call-{call_sid}" not in history.ringing:
+        raise FeatureError(409, f"call {call_sid} is not ringing anyone", "/sid")
+
+    def make(tenant: TenantSnapshot, state: CallState) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        if not tenant.section("extensions").get(extension):
+            raise FeatureError(422, f"extension: no extension {extension!r}", "/extension")
+        doc = {"id": f"@pickup-{state.step + 1}", "action": "ring_extension", "data": {"extension": extension}}
+        return doc, (CallPickedUp(by=extension, mode="api"),)
+
+    return divert_call(services, tenant_id, call_sid, make, request_id=request_id,
+                       reason={"feature": "pickup", "by": extension, "mode": "api"})
+
+
+def handle_feature_call(services: Services, tenant: TenantSnapshot, cb: Callback, base: str) -> str | None:
+    """A device dialled a feature code (``*8``, ``**<ext>``): the LaML for that leg, or None if it is no code."""
+    from chalicelib.envelopes import decode_all, wrap
+    from chalicelib.laml import render_laml
+    from domain.actions.call_features import (
+        CallPickedUp,
+        bridge_doc,
+        extension_of_device,
+        feature_code,
+        pickup_candidates,
+        pickup_leg,
+    )
+    from domain.calls.state import fold
+    from domain.instructions import from_json
+
+    code = feature_code(cb.params.get("To", ""))
+    picker = extension_of_device(tenant, cb.params.get("From", "")) if code else ""
+    if code is None or not picker:
+        return None
+    stream = f"call-{cb.params['CallSid']}"
+    stored, version = services.store.load(stream)
+    if stored:  # a redelivery or a later fetch: answer from the events
+        state = fold(decode_all(stored))
+        return render_laml([from_json(i) for i in state.responses.get(cb.request_id, state.last_instructions)], base)
+    mode, target = code
+    room, picked = "", ""
+    for candidate in pickup_candidates(tenant, picker, mode, target, call_history(services, tenant.tenant_id).ringing):
+        name = f"pickup-{candidate}"
+        try:
+            divert_call(services, tenant.tenant_id, candidate,
+                        lambda t, s, n=name: (bridge_doc(n, s.step + 1, "pickup"),
+                                              (CallPickedUp(by=picker, mode=mode, picker_call_sid=cb.params["CallSid"]),)),
+                        request_id=cb.request_id, reason={"feature": "pickup", "by": picker, "mode": mode})
+        except FeatureError:
+            continue  # answered or ended meanwhile: try the next one
+        room, picked = name, candidate
+        break
+    events, out = pickup_leg(cb.params, tenant, services.clock(), request_id=cb.request_id, picker=picker,
+                             mode=mode, target_call=picked, room=room)
+    now = services.clock()
+    services.store.append(stream, wrap(events, tenant_id=tenant.tenant_id, stream_id=stream, expected_version=version,
+                                       now=now, new_id=services.new_id, correlation_id=cb.request_id), version)
+    return render_laml(out, base)
+
+
+# ---------------------------------------------------------------------------------------------
+# API: POST /api/v1/calls/{sid}/{transfer,hold,resume,pickup} for the caller's own tenant.
+# ---------------------------------------------------------------------------------------------
+
+bp = Blueprint(__name__)
+CONTROL = "calls.control"
+FEATURE_ROUTES = {
+    "transfer": ("Blind transfer: ring another extension or number instead", {"to": "extension or E.164", "by": "ext"}),
+    "hold": ("Put the caller on hold with music", {"by": "ext"}),
+    "resume": ("Take a held call back: ring an extension", {"to": "extension"}),
+    "pickup": ("Pick up a ringing call to an extension's devices", {"extension": "extension"}),
+}
+
+
+def _register_route_docs() -> None:
+    try:
+        from chalicelib.api.http import ROUTES, RouteDoc
+    except ImportError:  # the configuration API is not there yet
+        return
+    for name, (summary, body) in FEATURE_ROUTES.items():
+        path = f"/api/v1/calls/{{sid}}/{name}"
+        if not any(r.path == path for r in ROUTES):
+            ROUTES.append(RouteDoc("POST", path, summary, CONTROL, "calls",
+                                   request={"type": "object", "properties": {k: {"type": "string", "description": v}
+                                                                             for k, v in body.items()}}))
+
+
+_register_route_docs()
+
+
+def _answer(body: Any, status: int = 200) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False, sort_keys=True), status_code=status,
+                    headers={"Content-Type": "application/json"})
+
+
+def _feature_view(name: str, sid: str) -> Response:
+    from chalicelib import auth
+    from chalicelib.explain import authorized_principal
+    from chalicelib.gateway_api import GatewayError
+
+    request = bp.current_request
+    try:
+        principal = authorized_principal(request, CONTROL)
+    except auth.AuthError as e:
+        return _answer({"errors": [{"pointer": "", "message": e.message}]}, e.status)
+    try:
+        body = json.loads(request.raw_body or b"{}")
+    except ValueError:
+        return _answer({"errors": [{"pointer": "", "message": "the body is not valid JSON"}]}, 400)
+    if not isinstance(body, dict):
+        return _answer({"errors": [{"pointer": "", "message": "send a JSON object"}]}, 400)
+    services = get_services()
+    request_id = "api-" + services.new_id()
+    required = {"transfer": "to", "resume": "to", "pickup": "extension"}.get(name)
+    if required and not isinstance(body.get(required), str | int):
+        return _answer({"errors": [{"pointer": f"/{required}", "message": f"{required} is required"}]}, 422)
+    tenant_id = principal.tenant_id
+    try:
+        if name == "transfer":
+            done = transfer(services, tenant_id, sid, str(body["to"]), by=str(body.get("by", "")), request_id=request_id)
+        elif name == "hold":
+            done = hold(services, tenant_id, sid, by=str(body.get("by", "")), request_id=request_id)
+        elif name == "resume":
+            done = resume(services, tenant_id, sid, str(body["to"]), request_id=request_id)
+        else:
+            done = pickup_to_extension(services, tenant_id, sid, str(body["extension"]), request_id=request_id)
+    except FeatureError as e:
+        return _answer({"errors": [{"pointer": e.field, "message": e.message}]}, e.status)
+    except GatewayError as e:
+        return _answer({"errors": [{"pointer": "", "message": f"the gateway did not take the change: {e}"}]}, 502)
+    return _answer({"call_sid": done.call_sid, "events": list(done.events), "laml": done.laml})
+
+
+@bp.route("/api/v1/calls/{sid}/transfer", methods=["POST"])
+def transfer_view(sid: str) -> Response:
+    return _feature_view("transfer", sid)
+
+
+@bp.route("/api/v1/calls/{sid}/hold", methods=["POST"])
+def hold_view(sid: str) -> Response:
+    return _feature_view("hold", sid)
+
+
+@bp.route("/api/v1/calls/{sid}/resume", methods=["POST"])
+def resume_view(sid: str) -> Response:
+    return _feature_view("resume", sid)
+
+
+@bp.route("/api/v1/calls/{sid}/pickup", methods=["POST"])
+def pickup_view(sid: str) -> Response:
+    return _feature_view("pickup", sid)

@@ -15,7 +15,7 @@ from chalicelib.demo import demo_config
 from domain.tenant import PlanPublished, TenantConfigured
 from tests.conftest import TOKEN, Gateway, call_params
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parent / "golden"  # shared by tests/features (same layout)
 NUMBER = "+15550001000"
 
 
