@@ -46,6 +46,7 @@ function useHash(): string {
   useEffect(() => {
     const on = () => setHash(location.hash || "#/");
     addEventListener("hashchange", on);
+    on(); // the hash may have changed before this listener existed
     return () => removeEventListener("hashchange", on);
   }, []);
   return hash;
@@ -56,6 +57,11 @@ function home(me: Me): string {
   if (can(me, "live.read")) return "#/dashboard";
   if (can(me, "stats.read")) return "#/reports";
   return first ? first.href : "#/settings";
+}
+
+function Redirect(props: { to: string }) {
+  useEffect(() => location.replace(props.to), [props.to]);
+  return null;
 }
 
 function Route(props: { me: Me; hash: string }) {
@@ -102,8 +108,7 @@ function Route(props: { me: Me; hash: string }) {
     case "agent":
       return <AgentView me={props.me} />;
     default:
-      location.replace(home(props.me));
-      return null;
+      return <Redirect to={home(props.me)} />;
   }
 }
 

@@ -132,7 +132,7 @@ export function Plans(props: { tenant: string; canWrite: boolean }) {
             </select>)}</Field>
         )}
       </Status>
-      {message && <p class="notice ok" role="status">{message}</p>}
+      {message && <p class={"notice" + (Object.keys(errors).length ? "" : " ok")} role="status">{message}</p>}
       {errors._ && <p class="notice error" role="alert">{errors._}</p>}
       {doc?.root && (
         <div class="plan-editor">

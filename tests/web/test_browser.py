@@ -1,0 +1,119 @@
+"""The web app in a real browser (Debian's Chromium, headless): sign in, see what your role may see,
+watch a simulated call arrive on the live view, edit and publish a routing plan, audit trail."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from chalicelib.demo import DEMO_NUMBER
+from chalicelib.simulator import Gateway
+from tests.conftest import TOKEN
+from tests.web.conftest import PASSWORD, shot, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+def test_wrong_password_shows_the_error_next_to_the_field_and_keeps_the_email(page, vpbx):
+    page.goto(vpbx.url + "/app/")
+    page.get_by_label("E-mail").fill("admin@demo.test")
+    page.get_by_label("Password").fill("not-it")
+    page.get_by_role("button", name="Sign in").click()
+    error = page.locator(".field-error")
+    error.wait_for()
+    assert "wrong e-mail or password" in error.inner_text()
+    assert page.get_by_label("E-mail").input_value() == "admin@demo.test"
+    shot(page, "signin-error")
+
+
+def test_a_simulated_call_appears_on_the_live_dashboard(page, vpbx):
+    # given the supervisor watching the live view
+    sign_in(page, vpbx, "supervisor@demo.test")
+    page.goto(vpbx.url + "/app/#/dashboard")
+    page.get_by_role("heading", name="Live").wait_for()
+    # when a caller rings the demo number and waits in the IVR menu (no digits yet)
+    sid = "CA" + uuid.uuid4().hex
+    gw = Gateway(base_url=vpbx.url, public_url=vpbx.url, tenant="demo", auth_token=TOKEN, say=lambda _: None)
+    resp = gw.post(f"{vpbx.url}/webhooks/demo/voice", {"CallSid": sid, "AccountSid": "AC" + "0" * 32,
+                                                       "From": "+15550002000", "To": DEMO_NUMBER,
+                                                       "CallStatus": "ringing", "Direction": "inbound",
+                                                       "ApiVersion": "2010-04-01"})
+    assert resp.status_code == 200
+    # then, within the auto-refresh, the call shows up with a link to its timeline
+    link = page.get_by_role("link", name=sid)
+    link.wait_for(timeout=6000)
+    assert page.get_by_test_id("kpi-calls").inner_text().startswith("1")
+    shot(page, "dashboard")
+    # and the timeline explains which rule sent it where
+    link.click()
+    page.get_by_role("heading", name="Why it went where it went").wait_for()
+    assert "ivr_menu" in page.locator(".explain").inner_text()
+    shot(page, "call-timeline")
+
+
+def test_an_agent_cannot_see_users_or_configuration_and_the_api_refuses_too(page, vpbx):
+    # given an agent signed in
+    sign_in(page, vpbx, "agent@demo.test")
+    nav = page.get_by_role("navigation", name="Main")
+    # then the menu offers their desk but not users, routing or billing
+    assert nav.get_by_role("link", name="My desk").is_visible()
+    for hidden in ("Users", "Routing", "Billing", "Live"):
+        assert nav.get_by_role("link", name=hidden).count() == 0
+    # and typing the address of the users page does not help
+    page.goto(vpbx.url + "/app/#/users")
+    page.get_by_role("heading", name="Not allowed").wait_for()
+    # nor does calling the API from the page with the agent's own session
+    status = page.evaluate("fetch('/api/v1/users').then(r => r.status)")
+    assert status == 403
+    status = page.evaluate("fetch('/api/v1/tenants/demo/extensions').then(r => r.status)")
+    assert status == 403
+    shot(page, "agent-desk-denied")
+
+
+def test_the_owner_adds_a_user_errors_stay_next_to_the_field_and_the_change_is_audited(page, vpbx):
+    sign_in(page, vpbx, "owner@demo.test")
+    page.goto(vpbx.url + "/app/#/users")
+    form = page.get_by_role("form", name="Add a user")
+    form.get_by_label("E-mail").fill("new.agent@demo.test")
+    form.get_by_label("Name").fill("New Agent")
+    form.get_by_label("First password").fill("short")
+    form.get_by_role("button", name="Add user").click()
+    # the failed save says what is wrong next to the password field, and keeps what was typed
+    form.locator(".field-error").wait_for()
+    assert "8 characters" in form.locator(".field-error").inner_text()
+    assert form.get_by_label("Name").input_value() == "New Agent"
+    form.get_by_label("First password").fill(PASSWORD)
+    form.get_by_role("button", name="Add user").click()
+    page.get_by_role("cell", name="new.agent@demo.test", exact=True).wait_for()
+    shot(page, "users")
+    # and the change appears in the audit trail with who did it
+    page.goto(vpbx.url + "/app/#/audit")
+    page.get_by_text("added user").first.wait_for()
+    assert "user:u-owner" in page.locator(".audit").inner_text()
+    shot(page, "audit")
+
+
+def test_the_admin_edits_the_ivr_menu_and_publishes_a_new_plan_version(page, vpbx):
+    sign_in(page, vpbx, "admin@demo.test")
+    page.goto(vpbx.url + "/app/#/plans")
+    tree = page.get_by_label("Plan tree")
+    tree.get_by_role("button", name="ivr_menu").click()
+    form = page.get_by_role("form", name="Action ivr_menu")
+    # a bad value is refused with the problem shown, and the tree marks the node
+    timeout = form.get_by_label("timeout", exact=False).first
+    timeout.fill("-5")
+    page.get_by_role("button", name="Publish").click()
+    error = form.locator(".field-error")
+    error.wait_for()
+    assert "minimum of 1" in error.inner_text()
+    assert "invalid" in (tree.get_by_role("button", name="ivr_menu").get_attribute("class") or "")
+    assert page.get_by_text("Published version").count() == 0
+    shot(page, "plan-editor-invalid")
+    timeout.fill("7")
+    page.get_by_role("button", name="Publish").click()
+    page.get_by_text("Published version 2").wait_for()
+    shot(page, "plan-editor")
+    assert vpbx.services.tenants.get("demo").plans["main"].version == 2
+    menu = vpbx.services.tenants.get("demo").plans["main"].document["root"]["children"]["_"]
+    assert menu["data"]["timeout"] == 7
