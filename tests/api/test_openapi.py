@@ -39,3 +39,9 @@ def test_the_documented_schemas_are_the_ones_the_api_enforces(api: Api):
         "application/merge-patch+json"]["schema"]
     assert schema["additionalProperties"] is False and "devices" in schema["properties"]
     assert api.patch("/extensions/100", {"undocumented": 1}).status_code == 422
+
+
+def test_the_document_is_valid_openapi_3_1(api: Api):
+    from openapi_spec_validator import validate
+
+    validate(body(api.get("/api/v1/openapi.json")))

@@ -146,3 +146,32 @@ def test_malformed_json_is_400_and_a_non_object_patch_422(api: Api):
     response = api.call("PATCH", "/extensions/101", raw=b"{nope", headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and "JSON" in errors(response)[""]
     assert api.patch("/extensions/101", [1, 2]).status_code == 422
+
+
+def test_the_demo_configuration_passes_the_apis_own_validation(services):
+    # the shapes the call path reads and the shapes the API accepts are the same
+    from chalicelib.api.extensions import EXTENSIONS
+    from chalicelib.api.groups import GROUPS
+    from chalicelib.api.lists import ENTRY
+    from chalicelib.api.numbers import NUMBERS
+    from chalicelib.api.schedules import SCHEDULES
+    from chalicelib.api.validation import schema_errors
+    from chalicelib.api.voicemail import BOXES
+
+    tenant = services.tenants.get("demo")
+    problems = []
+    for coll in (EXTENSIONS, GROUPS, NUMBERS, SCHEDULES, BOXES):
+        for item_id, item in tenant.section(coll.section).items():
+            problems += [(coll.name, item_id, e) for e in schema_errors(coll.schema, coll.writable(item))]
+            problems += [(coll.name, item_id, e) for e in schema_errors(coll.id_schema, item_id)]
+    for name, entries in tenant.section("lists").items():
+        for entry in entries:
+            problems += [(name, entry, e) for e in schema_errors(ENTRY, entry if isinstance(entry, dict)
+                                                                 else {"number": entry})]
+    assert problems == []
+
+
+def test_yearly_holidays_are_month_and_day(api: Api):
+    assert api.post("/schedules", {"id": "y", "holidays": ["12-31", "02-29", "2026-01-07"]}).status_code == 201
+    assert set(errors(api.post("/schedules", {"id": "z", "holidays": ["13-01", "2026-13-01"]}))) == {
+        "/holidays/0", "/holidays/1"}

@@ -23,7 +23,8 @@ from chalicelib.auth import Principal
 from chalicelib.bootstrap import get_services
 from domain.tenant import TenantConfigPatched, TenantSnapshot, merge_patch
 
-SLUG = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"}
+SLUG = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$",
+        "description": "an id of at most 40 letters, digits, '_', '.' or '-'"}
 Check = Callable[[TenantSnapshot, str, Mapping[str, Any]], list[dict[str, str]]]
 
 

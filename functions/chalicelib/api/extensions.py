@@ -17,8 +17,10 @@ bp = Blueprint(__name__)
 DEVICE = {
     "type": "object", "required": ["type"],
     "properties": {"type": {"enum": ["sip", "client", "mobile", "number"]},
-                   "uri": {"type": "string", "pattern": r"^sips?:[^\s@]+@[^\s@]+$"},
-                   "identity": {"type": "string", "pattern": r"^[A-Za-z0-9_.@-]{1,64}$"},
+                   "uri": {"type": "string", "pattern": r"^sips?:[^\s@]+@[^\s@]+$",
+                           "description": "a SIP URI (sip:user@host)"},
+                   "identity": {"type": "string", "pattern": r"^[A-Za-z0-9_.@-]{1,64}$",
+                                "description": "a client identity (letters, digits, _ . @ -)"},
                    "number": E164, "label": NAME},
     "additionalProperties": False,
     "allOf": [

@@ -22,7 +22,8 @@ SCHEMA = obj({
     "name": NAME,
     "timezone": {"type": "string", "format": "timezone"},
     "weekly": obj({day: {"type": "array", "items": INTERVAL, "maxItems": 24} for day in DAYS}),
-    "holidays": {"type": "array", "items": {"type": "string", "format": "date"}, "uniqueItems": True},
+    "holidays": {"type": "array", "items": {"type": "string", "format": "holiday"}, "uniqueItems": True,
+                 "description": "YYYY-MM-DD (that day) or MM-DD (every year)"},
 })
 
 

@@ -60,7 +60,18 @@ def is_date(value: object) -> bool:
     return len(value) == 10
 
 
-MESSAGES = {"e164": "is not a valid E.164 number (+ country code and number)",
+@FORMATS.checks("holiday", raises=ValueError)
+def is_holiday(value: object) -> bool:
+    """``YYYY-MM-DD`` (that day) or ``MM-DD`` (that day every year)."""
+    if not isinstance(value, str):
+        return True
+    if len(value) == 5:
+        date.fromisoformat(f"2000-{value}")  # a leap year, so 02-29 is a day
+        return True
+    return is_date(value)
+
+
+MESSAGES = {"holiday": "is not a date (YYYY-MM-DD, or MM-DD for every year)","e164": "is not a valid E.164 number (+ country code and number)",
             "timezone": "is not a known IANA time zone", "date": "is not a date (YYYY-MM-DD)"}
 
 
@@ -74,7 +85,9 @@ def schema_errors(schema: Mapping[str, Any], document: Any, prefix: str = "") ->
     for e in sorted(Draft202012Validator(schema, format_checker=FORMATS).iter_errors(document),
                     key=lambda e: (list(map(str, e.absolute_path)), e.message)):
         message = e.message
-        if e.validator == "format" and e.validator_value in MESSAGES:
+        if e.validator == "pattern" and e.schema.get("description"):
+            message = f"{e.instance!r} is not {e.schema['description']}"
+        elif e.validator == "format" and e.validator_value in MESSAGES:
             message = f"{e.instance!r} {MESSAGES[str(e.validator_value)]}"
         elif e.validator == "additionalProperties" and e.schema.get("additionalProperties") is False:
             extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))

@@ -41,6 +41,11 @@ def run(args: argparse.Namespace) -> int:
 
         if seed_demo_users(services):
             print("seeded demo sign-ins: owner|admin|supervisor|agent|analyst@demo.test (password: $VPBX_DEMO_PASSWORD)")
+        from chalicelib.demo.apikey import seed_demo_api_key
+
+        key = seed_demo_api_key(services)
+        print(f"  demo API key:   {key}  (shown once)" if key else
+              f"  demo API key:   exists; another: .venv/bin/vpbx apikey create --tenant {DEMO_TENANT}")
     media = None if args.no_media else _start_media(args.port)
     base = services.settings.public_url
     print(f"vpbx on http://{args.host}:{args.port}  (store: {services.settings.store})")
