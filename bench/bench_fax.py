@@ -66,11 +66,11 @@ def bench_pages() -> None:
             assert np.array_equal(ours, np.array(Image.open(io.BytesIO(tiff)).convert("1")).astype(np.uint8))
             assert ours.shape[0] == page.height
 
-        def libtiff() -> None:
+        def libtiff(coded: list[tuple[bytes, bytes]] = coded) -> None:
             for tiff, _ in coded:
                 Image.open(io.BytesIO(tiff)).load()
 
-        def kernels() -> None:
+        def kernels(coded: list[tuple[bytes, bytes]] = coded, enc: Encoding = enc) -> None:
             for _, raw in coded:
                 decode_page(raw, 1728, enc)
 
@@ -93,7 +93,9 @@ def bench_session() -> None:
         decode_datagrams(datagrams, version=0)
         best = min(best, time.process_time() - t0)
     size = sum(len(d) for d in datagrams) / 1024
-    print(f"\nWhole ECM session ({PAGES} pages MMR, {len(datagrams)} datagrams, {size:.0f} KB, redundancy 2):")
+    print(
+        f"\nWhole ECM session ({PAGES} pages MMR, {len(datagrams)} datagrams, {size:.0f} KB, redundancy 2):"
+    )
     print(f"  decode CPU time {best * 1e3:.1f} ms  ({best / PAGES * 1e3:.1f} ms per page; spandsp: {stats})")
 
 

@@ -16,21 +16,13 @@ from media_core.fax.document import FaxDocument, FaxPage
 from media_core.fax.ecm import EcmPage, ppr_map
 from media_core.fax.errors import FaxError, IllegalTransition
 from media_core.fax.frames import Fcf
-from media_core.fax.ifp import (
-    DataField,
-    DataPacket,
-    DataType,
-    FieldType,
-    Indicator,
-    encode_data,
-    encode_indicator,
-    parse_ifp,
-)
+from media_core.fax.hdlc import HdlcAssembler, HdlcFrame, T4Burst
+from media_core.fax.ifp import DataPacket, parse_ifp
+from media_core.fax.responses import CED, response_ifps
 from media_core.fax.t4 import DEFAULT_MAX_ROWS, Encoding, decode_page
 from media_core.fax.t30 import Input, Phase, T30Machine
 from media_core.fax.udptl import UdptlReceiver
 
-MAX_FRAME = 2048  # longest HDLC frame we keep (ECM frames are 260 octets)
 MAX_NON_ECM_PAGE = 4 << 20  # ~ 20 min of V.17 data: anything longer is an endless page
 MAX_PAGES = 200
 MAX_WARNINGS = 100
@@ -61,9 +53,7 @@ class FaxReceiver:
         self.udptl = UdptlReceiver()
         self.remote_id = ""
         self.dcs: fr.Dcs | None = None
-        self._frame = bytearray()
-        self._frame_damaged = False
-        self._loss_pending = False
+        self._link = HdlcAssembler()
         self._tcf = bytearray()
         self._page = bytearray()
         self._ecm = EcmPage()
@@ -91,50 +81,23 @@ class FaxReceiver:
     def receive_ifp(self, ifp: bytes | None) -> None:
         """One IFP in sequence order; None marks a packet lost beyond recovery."""
         if ifp is None:
-            # A lost packet damages the HDLC frame in progress, or the next one if nothing else came
-            # first; a loss inside T.4 data must not condemn the post-page command that follows it.
-            self._frame_damaged |= bool(self._frame)
-            self._loss_pending = True
+            self._link.lost()
             return
         try:
             packet = parse_ifp(ifp, self.version)
         except FaxError as exc:
             self._warn(f"dropped IFP: {exc}")
-            self._frame_damaged = True
+            self._link.unparsable()
             return
-        if isinstance(packet, DataPacket):
-            for f in packet.fields:
-                self._field(f)
-        else:
-            self._loss_pending = False
-
-    def _field(self, f: DataField) -> None:
-        t = f.field_type
-        pending, self._loss_pending = self._loss_pending, False
-        if t == FieldType.HDLC_DATA:
-            if not self._frame and pending:
-                self._frame_damaged = True
-            if len(self._frame) + len(f.data) > MAX_FRAME:
-                self._frame_damaged = True
-            else:
-                self._frame += f.data
-        elif t in (
-            FieldType.HDLC_FCS_OK,
-            FieldType.HDLC_FCS_OK_SIG_END,
-            FieldType.HDLC_FCS_BAD,
-            FieldType.HDLC_FCS_BAD_SIG_END,
-        ):
-            self._frame += f.data
-            good = t in (FieldType.HDLC_FCS_OK, FieldType.HDLC_FCS_OK_SIG_END) and not self._frame_damaged
-            frame = bytes(self._frame)
-            self._frame.clear()
-            self._frame_damaged = False
-            self._hdlc_frame(frame, good)
-        elif t == FieldType.HDLC_SIG_END:
-            self._frame.clear()
-            self._frame_damaged = False
-        elif t in (FieldType.T4_NON_ECM_DATA, FieldType.T4_NON_ECM_SIG_END):
-            self._non_ecm(f.data, end=t == FieldType.T4_NON_ECM_SIG_END)
+        if not isinstance(packet, DataPacket):
+            self._link.indicator()
+            return
+        for f in packet.fields:
+            item = self._link.field(f)
+            if isinstance(item, HdlcFrame):
+                self._hdlc_frame(item.data, item.good)
+            elif isinstance(item, T4Burst):
+                self._non_ecm(item.data, item.end)
 
     # ---- non-ECM data: TCF or a page -------------------------------------------------------------
     def _non_ecm(self, data: bytes, end: bool) -> None:
@@ -188,7 +151,7 @@ class FaxReceiver:
         elif fcf == Fcf.CTC:
             self._step(Input.CTC)
         elif fcf == Fcf.EOR:
-            self._ecm.end_block(-1, -1, 256, force=True)
+            self._ecm.give_up()
             self._step(Input.EOR)
         elif fcf == Fcf.RR:
             self._step(Input.RR)
@@ -201,10 +164,10 @@ class FaxReceiver:
     def _pps(self, fif: bytes) -> None:
         post = fif[0] & 0x7F
         page, block, count = fr.reverse_bits(fif[1]), fr.reverse_bits(fif[2]), fr.reverse_bits(fif[3]) + 1
-        # A different block than the one pending means the sender moved on (passive decoding of a
-        # session whose real receiver saw frames we did not): join what we have rather than stall.
+        if self._ecm.settle_pending(page, block) in _POST_PAGE:
+            self._finish_page(self._ecm.take_page())  # the damaged block ended its page
         size = self.dcs.ecm_frame_size if self.dcs else 0
-        missing = self._ecm.end_block(page, block, count, frame_size=size)
+        missing = self._ecm.end_block(page, block, count, post, frame_size=size)
         if missing:
             self._step(Input.BLOCK_INCOMPLETE, fif=ppr_map(missing))
             return
@@ -239,21 +202,9 @@ class FaxReceiver:
     def _respond(self, fcf: Fcf | None, fif: bytes = b"") -> None:
         if fcf is None:
             return
-        packets = [encode_indicator(Indicator.V21_PREAMBLE)]
-        if fcf == Fcf.DIS:
-            packets.insert(0, encode_indicator(Indicator.CED))
-            csi = fr.build_frame(Fcf.CSI, fr.encode_ident(self.local_ident), final=False)
-            packets.append(self._hdlc(csi, FieldType.HDLC_FCS_OK))
-            frame = fr.build_dis()
-        else:
-            frame = fr.build_frame(fcf, fif)
-        packets.append(self._hdlc(frame, FieldType.HDLC_FCS_OK_SIG_END))
-        self._last_response = [p for p in packets if p != encode_indicator(Indicator.CED)]  # CED only once
+        packets = response_ifps(fcf, fif, self.local_ident, self.version)
+        self._last_response = [p for p in packets if p != CED]  # a repeat never replays CED
         self._out.extend(packets)
-
-    def _hdlc(self, frame: bytes, end: FieldType) -> bytes:
-        fields = [DataField(FieldType.HDLC_DATA, frame), DataField(end, b"")]
-        return encode_data(DataType.V21, fields, self.version)
 
     def _warn(self, text: str) -> None:
         if len(self._warnings) < MAX_WARNINGS:
@@ -288,6 +239,8 @@ class FaxReceiver:
         if self._page and self.machine.phase is Phase.POST_PAGE:
             self._finish_page(bytes(self._page))
             self._page.clear()
+        if self._ecm.give_up() in _POST_PAGE:  # the last block was still waiting for resends
+            self._finish_page(self._ecm.take_page())
         self._end(completed=self.machine.phase is Phase.DONE)
         return self.document()
 

@@ -122,3 +122,20 @@ def test_wider_pages_follow_the_dcs_width(tmp_path, width, ecm) -> None:
     # when decoded, then the page has the negotiated width and the same pels
     doc = decode_datagrams([d for _, d in ss.udptl_stream(ifps)], version=0)
     _assert_identical(doc, tx)
+
+
+@pytest.mark.parametrize("where", [0.3, 0.97])
+def test_frame_only_we_lost_damages_one_page_and_decoding_moves_on(source_tiffs, tmp_path, where) -> None:
+    # given a clean ECM session, where our capture alone misses one image datagram: the real receiver
+    # confirmed the block, so the sender goes on although our engine asked for the frame again
+    ifps, _ = ss.run_session(source_tiffs["fine"], tmp_path, True, ss.T6 | ss.T4_1D)
+    stream = [dg for _, dg in ss.udptl_stream(ifps, repeats=False)]
+    big = [i for i, dg in enumerate(stream) if len(dg) > 40]
+    gone = big[int(len(big) * where)]
+    # when decoded
+    doc = decode_datagrams([dg for i, dg in enumerate(stream) if i != gone], version=0)
+    # then no page is lost and every page but the damaged one is exact
+    want = ss.black_pixels(source_tiffs["fine"])
+    assert len(doc.pages) == 3 and doc.completed
+    exact = [np.array_equal(p.decoded.pixels, w) for p, w in zip(doc.pages, want, strict=True)]
+    assert exact.count(False) == 1

@@ -77,7 +77,9 @@ def test_corrupt_mh_line_costs_one_line() -> None:
     clean = decode_page(bytes(page), 1728, Encoding.MH)
     assert clean.rows == 60 and clean.end is PageEnd.END_OF_PAGE
     # when bits inside line 30 are flipped (find its EOL by decoding prefixes)
-    cut = next(n for n in range(len(page)) if decode_page(bytes(page[:n]), 1728, Encoding.MH, max_rows=64).rows >= 31)
+    cut = next(
+        n for n in range(len(page)) if decode_page(bytes(page[:n]), 1728, Encoding.MH, max_rows=64).rows >= 31
+    )
     page[cut - 20] ^= 0xFF
     damaged = decode_page(bytes(page), 1728, Encoding.MH)
     # then the page keeps all its lines; the damaged ones repeat the line above and are counted
