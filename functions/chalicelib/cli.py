@@ -18,6 +18,9 @@ COMMAND_MODULES = [
     "chalicelib.commands.bill",
     "chalicelib.commands.audit",
     "chalicelib.commands.verify",
+    "chalicelib.commands.callbacks",
+    "chalicelib.commands.agents",
+    "chalicelib.commands.simulate_queue",
 ]
 
 

@@ -1,0 +1,20 @@
+"""The queue simulator runs a scenario with several agents and accounts for every caller."""
+
+from __future__ import annotations
+
+from chalicelib.cli import main
+from chalicelib.simulator_queue import Scenario, simulate_queue, virtual_services
+
+
+def test_a_small_scenario_accounts_for_every_caller(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    services = virtual_services(str(tmp_path / "sim.sqlite"))
+    report = simulate_queue(services, Scenario(callers=12, agents=3, strategy="round_robin", seed=3))
+    assert sum(report.outcomes.values()) == 12 and report.lost == 0 and report.double_bookings == []
+    assert report.offers >= 12
+
+
+def test_the_command_prints_the_numbers(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code = main(["simulate-queue", "--callers", "8", "--agents", "2", "--strategy", "fewest_calls",
+                 "--sqlite", str(tmp_path / "cmd.sqlite")])
+    out = capsys.readouterr().out
+    assert code == 0 and "callers=8 agents=2" in out and "lost=0" in out and "double_booked=0" in out
