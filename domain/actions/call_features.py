@@ -91,12 +91,21 @@ def groups_of(tenant: TenantSnapshot, extension: str) -> set[str]:
     return out
 
 
+def still_ringing(entry: Mapping[str, Any], now: datetime) -> bool:
+    """A dial rings at most its timeout: older than that it was answered (or is ending)."""
+    try:
+        since = datetime.fromisoformat(str(entry.get("since")))
+    except ValueError:
+        return False
+    return (now - since).total_seconds() <= int(entry.get("timeout") or 30)
+
+
 def pickup_candidates(tenant: TenantSnapshot, picker: str, mode: str, target: str,
-                      ringing: Mapping[str, Mapping[str, Any]]) -> list[str]:
+                      ringing: Mapping[str, Mapping[str, Any]], now: datetime) -> list[str]:
     """Ringing call sids the picker may take, oldest first."""
     wanted = {target} if mode == "directed" else groups_of(tenant, picker) - {picker}
     calls = [(str(r.get("since", "")), str(r["call_sid"])) for r in ringing.values()
-             if wanted & {str(t) for t in r.get("targets", ())}]
+             if wanted & {str(t) for t in r.get("targets", ())} and still_ringing(r, now)]
     return [sid for _, sid in sorted(calls)]
 
 

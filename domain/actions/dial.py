@@ -2,7 +2,8 @@
 
 Branches of every ringing action: ``answered`` (when present; otherwise the call ends),
 ``busy``, ``no_answer``, ``unavailable`` (failed / nothing to ring), then ``_``.
-A do-not-disturb extension is not rung: its ``busy`` branch is taken at once.
+A do-not-disturb extension is not rung: its ``busy`` branch is taken at once; so is an extension
+already on a call whose ``call_waiting`` is false (by default a second call rings: call waiting).
 Per-user forwarding (``extensions.<ext>.forwarding``): ``unconditional``, ``busy``,
 ``no_answer``, ``unavailable`` (falls back to ``no_answer``); each a number or
 ``{to, schedule, when}`` = forward only while that schedule is ``open``/``closed``/``holiday``.
@@ -43,6 +44,13 @@ def extension_config(tenant: TenantSnapshot, extension: str) -> Mapping[str, Any
 
 def is_dnd(tenant: TenantSnapshot, extension: str) -> bool:
     return bool(extension_config(tenant, extension).get("dnd"))
+
+
+def line_busy(ctx: Context, extension: str) -> bool:
+    """On a call already and call waiting (a second line) switched off: ring no further."""
+    if extension_config(ctx.tenant, extension).get("call_waiting", True):
+        return False
+    return extension in (ctx.facts.get("active_extensions") or ())
 
 
 def extension_targets(tenant: TenantSnapshot, extension: str, *, mobile: bool = False) -> list[Instruction]:
@@ -126,6 +134,8 @@ def _ring_extension_enter(node: Node, ctx: Context) -> Outcome:
         return Continue("unavailable", inputs={"extension": ext, "reason": "unknown extension"})
     if is_dnd(ctx.tenant, ext):
         return Continue("busy", inputs={"extension": ext, "dnd": True})
+    if line_busy(ctx, ext):
+        return Continue("busy", inputs={"extension": ext, "line_busy": True, "call_waiting": False})
     number = active_forward(ctx, ext, "unconditional")
     if number:
         return forward_to(node, ctx, number, "unconditional")

@@ -15,6 +15,7 @@ from domain.actions.dial import (
     extension_config,
     extension_targets,
     is_dnd,
+    line_busy,
     ring,
 )
 from domain.instructions import Number
@@ -47,6 +48,8 @@ def _enter(node: Node, ctx: Context) -> Outcome:
         return Continue("unavailable", inputs={"extension": ext, "reason": "unknown extension"})
     if is_dnd(ctx.tenant, ext):
         return Continue("busy", inputs={"extension": ext, "dnd": True})
+    if line_busy(ctx, ext):
+        return Continue("busy", inputs={"extension": ext, "line_busy": True, "call_waiting": False})
     desk = extension_targets(ctx.tenant, ext)
     if not desk:
         return _mobile(node, ctx, ext)

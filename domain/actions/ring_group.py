@@ -1,7 +1,7 @@
 """Ring a group: ``simultaneous`` (all at once), ``sequential`` (in member order),
 ``weighted`` (a weighted random order, seeded by the call so a replay picks the same order) or
 ``least_recent`` (the member whose last answered call is oldest first, from the history facts
-``last_answered: {ext: iso time}`` the shell gathers). Members on do-not-disturb are skipped.
+``last_answered: {ext: iso time}`` the shell gathers). Members on do-not-disturb, or on a call with call waiting off, are skipped.
 
 Branches as every ringing action; after a sequential pass: ``busy`` if every member was busy,
 ``unavailable`` if every dial failed, else ``no_answer``.
@@ -23,6 +23,7 @@ from domain.actions.dial import (
     dial_result,
     extension_targets,
     is_dnd,
+    line_busy,
     ring,
 )
 from domain.routing.plan import Node
@@ -66,7 +67,7 @@ def _enter(node: Node, ctx: Context) -> Outcome:
     cfg = ctx.tenant.section("groups").get(group) or {}
     members = group_members(ctx.tenant, group)
     strategy = str(node.data.get("strategy") or cfg.get("strategy") or "simultaneous")
-    dnd = [m for m in members if is_dnd(ctx.tenant, m)]
+    dnd = [m for m in members if is_dnd(ctx.tenant, m) or line_busy(ctx, m)]
     ready = [m for m in members if m not in dnd and extension_targets(ctx.tenant, m)]
     inputs: dict[str, Any] = {"group": group, "strategy": strategy, "dnd": dnd}
     if not ready:

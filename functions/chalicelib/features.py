@@ -50,7 +50,8 @@ class CallHistory:
             if d.get("awaiting") and dials:
                 self.ringing[e.stream_id] = {"call_sid": e.stream_id[5:], "node": d.get("node"),
                                              "step": d.get("step"), "targets": list(d.get("inputs", {}).get("targets", ())),
-                                             "since": e.recorded_at, "caller": self.caller_by_stream.get(e.stream_id, "")}
+                                             "since": e.recorded_at, "timeout": int(dials[0].get("timeout") or 30),
+                                             "caller": self.caller_by_stream.get(e.stream_id, "")}
             else:
                 self.ringing.pop(e.stream_id, None)
         elif e.event_type == "DialEnded":
@@ -99,10 +100,13 @@ def gather_facts(services: Services, tenant: TenantSnapshot, state: CallState, c
     actions = {n.action for n in plan.nodes.values()}
     caller = state.from_number or cb.params.get("From", "")
     facts: dict[str, Any] = {}
-    if actions & {"sticky", "ring_group"}:
+    if actions & {"sticky", "ring_group", "ring_extension", "follow_me"}:
         history = call_history(services, tenant.tenant_id)
         facts["last_agent"] = history.last_agent_by_caller.get(caller)
         facts["last_answered"] = dict(history.last_answered)
+        own = f"call-{state.call_sid or cb.params.get('CallSid', '')}"
+        facts["active_extensions"] = sorted({str(t) for stream, r in history.ringing.items() if stream != own
+                                             for t in r.get("targets", ())})
     crm_nodes = [n for n in plan.nodes.values() if n.action == "crm_lookup" and n.id not in state.scratch]
     if crm_nodes:
         facts["crm"] = {n.id: crm.lookup_owner(str(n.data.get("url", "")), caller,
@@ -219,10 +223,10 @@ def resume(services: Services, tenant_id: str, call_sid: str, to: str, *, reques
 def pickup_to_extension(services: Services, tenant_id: str, call_sid: str, extension: str, *,
                         request_id: str) -> Diverted:
     """Pickup by API: a ringing call stops ringing elsewhere and rings only ``extension``'s devices."""
-    from domain.actions.call_features import CallPickedUp
+    from domain.actions.call_features import CallPickedUp, still_ringing
 
-    history = call_history(services, tenant_id)
-    if f"call-{call_sid}" not in history.ringing:
+    entry = call_history(services, tenant_id).ringing.get(f"call-{call_sid}")
+    if entry is None or not still_ringing(entry, services.clock()):
         raise FeatureError(409, f"call {call_sid} is not ringing anyone", "/sid")
 
     def make(tenant: TenantSnapshot, state: CallState) -> tuple[dict[str, Any], tuple[Any, ...]]:
@@ -261,7 +265,8 @@ def handle_feature_call(services: Services, tenant: TenantSnapshot, cb: Callback
         return render_laml([from_json(i) for i in state.responses.get(cb.request_id, state.last_instructions)], base)
     mode, target = code
     room, picked = "", ""
-    for candidate in pickup_candidates(tenant, picker, mode, target, call_history(services, tenant.tenant_id).ringing):
+    ringing = call_history(services, tenant.tenant_id).ringing
+    for candidate in pickup_candidates(tenant, picker, mode, target, ringing, services.clock()):
         name = f"pickup-{candidate}"
         try:
             divert_call(services, tenant.tenant_id, candidate,

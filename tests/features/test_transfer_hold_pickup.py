@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
+
 from chalicelib import auth
 from chalicelib.server import load_app_module
-
 from tests.conftest import Gateway
 from tests.routing.pbx import Call, assert_golden, make_tenant, sid
 
