@@ -53,12 +53,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"  status webhook: {base}/webhooks/{DEMO_TENANT}/status")
     print(f"  web app:        {base}/app/")
     print(f"  try:  .venv/bin/vpbx simulate --to {DEMO_NUMBER} --from +15550002000 --digits 1 --dial no-answer")
+    from chalicelib.callcenter.background import start_scheduler  # call-center ticks (issue 4)
+
+    stop_scheduler = start_scheduler(get_services, float(os.environ.get("VPBX_CALLCENTER_TICK", "5")))
     server = make_server(args.host, args.port)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        stop_scheduler.set()
         if media is not None:
             media.terminate()
     return 0
