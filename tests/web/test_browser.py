@@ -6,7 +6,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 
+from chalicelib.callcenter.streams import load_agent
 from chalicelib.demo import DEMO_NUMBER
 from chalicelib.simulator import Gateway
 from tests.conftest import TOKEN
@@ -117,3 +119,21 @@ def test_the_admin_edits_the_ivr_menu_and_publishes_a_new_plan_version(page, vpb
     assert vpbx.services.tenants.get("demo").plans["main"].version == 2
     menu = vpbx.services.tenants.get("demo").plans["main"].document["root"]["children"]["_"]
     assert menu["data"]["timeout"] == 7
+
+
+def test_an_agent_logs_in_to_the_queue_pauses_and_the_status_follows(page, vpbx):
+    sign_in(page, vpbx, "agent@demo.test")
+    page.goto(vpbx.url + "/app/#/agent")
+    status = page.get_by_test_id("my-status")
+    status.wait_for()
+    page.get_by_role("group", name="Set my status").get_by_role("button", name="Log in").click()
+    expect(status).to_have_text("available")
+    page.get_by_role("group", name="Set my status").get_by_role("button", name="Pause").click()
+    expect(status).to_have_text("paused")
+    assert load_agent(vpbx.services, "demo", "101")[0].presence(vpbx.services.clock()) == "paused"
+    # a bad number is refused next to the field and stays there to be corrected
+    page.get_by_label("Number to call").fill("12")
+    page.get_by_role("button", name="Call").click()
+    page.locator(".field-error").wait_for()
+    assert page.get_by_label("Number to call").input_value() == "12"
+    shot(page, "agent-desk")

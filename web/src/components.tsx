@@ -65,6 +65,12 @@ export function Status<T>(props: { state: Loaded<T>; what: string; children: (da
         than made-up data.
       </p>
     );
+  if (error?.status === 403 && data === null)
+    return (
+      <p class="notice" role="status">
+        {props.what}: your role may not see this ({error.message}).
+      </p>
+    );
   if (error && data === null)
     return (
       <p class="notice error" role="alert">

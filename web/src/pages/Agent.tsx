@@ -4,47 +4,56 @@ import { Page, Status, Table, TextField, useGet } from "../components";
 import { ep } from "../endpoints";
 import type { Me } from "../session";
 
-const STATES = ["available", "busy", "break", "offline"];
+const ACTIONS: [string, string][] = [["login", "Log in"], ["pause", "Pause"], ["unpause", "Resume"],
+  ["dnd_on", "Do not disturb"], ["dnd_off", "End do not disturb"], ["logout", "Log out"]];
 
-/** An agent's own desk: set status, my calls, click-to-call. */
+/** An agent's own desk: presence (log in, pause, DND), click-to-call, my calls. */
 export function AgentView(props: { me: Me }) {
   const t = props.me.tenant;
-  const agentId = props.me.user.extension || props.me.user.id;
-  const agents = useGet<any>(ep.agents(t), 5000);
-  const calls = useGet<any>(ep.cdrs(t, `?extension=${encodeURIComponent(props.me.user.extension)}`));
-  const [status, setStatus] = useState("");
+  const ext = props.me.user.extension;
+  const presence = useGet<any>(ext ? ep.presence(t, ext) : null, 5000);
+  const today = new Date().toISOString().slice(0, 10);
+  const from = new Date(Date.now() - 6 * 86400000).toISOString().slice(0, 10);
+  const calls = useGet<any>(ext ? ep.cdrs(t, `?from=${from}&to=${today}&extension=${encodeURIComponent(ext)}`) : null);
   const [number, setNumber] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [note, setNote] = useState("");
-  const mine = (agents.data?.items ?? agents.data?.agents ?? []).find((a: any) => (a.id ?? a.agent_id) === agentId);
 
-  async function setState(s: string) {
+  if (!ext)
+    return (
+      <Page title="My desk">
+        <p class="notice">Your account has no extension, so there is no agent desk for it. An owner can set one under Users.</p>
+      </Page>
+    );
+
+  async function act(action: string) {
     try {
-      await post(ep.agentStatus(t, agentId), { status: s, state: s });
-      setStatus(s); setNote(`You are now ${s}.`); agents.reload();
+      const r = await post<any>(ep.presence(t, ext), { action });
+      setNote(`You are now ${r.presence}.`);
+      presence.reload();
     } catch (err) { setNote((err as ApiError).message); }
   }
   async function dial(e: Event) {
     e.preventDefault();
     try {
-      await post(ep.clickToCall(t), { to: number, from_extension: props.me.user.extension });
+      await post(ep.clickToCall(t), { agent: ext, to: number });
       setErrors({}); setNote(`Calling ${number}: your phone rings first.`);
     } catch (err) {
       const ae = err as ApiError;
-      setErrors(Object.keys(ae.fields).length ? { to: Object.values(ae.fields).join("; ") } : { to: ae.message });
+      setErrors({ to: ae.fields.to ?? ae.fields.agent ?? ae.message }); // the number stays in the field
     }
   }
 
   return (
     <Page title="My desk">
       {note && <p class="notice" role="status" data-testid="agent-note">{note}</p>}
-      <section aria-labelledby="st"><h2 id="st">My status</h2>
-        <Status state={agents} what="Agent status">
-          {() => (
+      <section aria-labelledby="st"><h2 id="st">My status (extension {ext})</h2>
+        <Status state={presence} what="Agent presence">
+          {(d) => (
             <>
-              <p>Now: <strong data-testid="my-status">{status || mine?.state || mine?.status || "unknown"}</strong></p>
+              <p>Now: <strong data-testid="my-status">{d.presence}</strong>{d.pause_reason && ` (${d.pause_reason})`}{d.call && <> · on call <a href={`#/calls/${d.call}`}>{d.call}</a></>}</p>
               <div class="buttons" role="group" aria-label="Set my status">
-                {STATES.map((s) => <button type="button" aria-pressed={(status || mine?.state) === s} onClick={() => setState(s)}>{s}</button>)}
+                {ACTIONS.map(([a, label]) => <button type="button" onClick={() => act(a)}>{label}</button>)}
               </div>
             </>
           )}
@@ -55,10 +64,10 @@ export function AgentView(props: { me: Me }) {
         <TextField label="Number to call" name="to" type="tel" value={number} onInput={setNumber} error={errors.to} hint="e.g. +15550002000" />
         <button type="submit">Call</button>
       </form>
-      <section aria-labelledby="mc"><h2 id="mc">My calls</h2>
+      <section aria-labelledby="mc"><h2 id="mc">My calls (last 7 days)</h2>
         <Status state={calls} what="My calls">
-          {(d) => <Table columns={[["call_sid", "Call"], ["started_at", "Started"], ["from", "From"], ["to", "To"], ["disposition", "Result"]]}
-            rows={d.items ?? d.cdrs ?? []} empty="No calls yet." />}
+          {(d) => <Table columns={[["sid", "Call"], ["t", "Started"], ["from", "From"], ["to", "To"], ["outcome", "Result"]]}
+            rows={d.cdrs ?? []} rowHref={(r) => `#/calls/${encodeURIComponent(r.sid)}`} empty="No calls yet." />}
         </Status>
       </section>
     </Page>
