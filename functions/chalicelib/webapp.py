@@ -19,7 +19,9 @@ TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf
          ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".json": "application/json",
          ".map": "application/json", ".txt": "text/plain; charset=utf-8", ".ico": "image/x-icon"}
 SECURITY = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
-            "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+            "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                                       # recordings live at the gateway (https) or a local media server
+                                       "media-src 'self' blob: https: http://127.0.0.1:* http://localhost:*; "
                                        "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"}
 NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>vpbx</title>
 <p>The web app is not built yet. Run <code>make web</code> (or <code>bash infra/build-web.sh</code>).</p>"""

@@ -109,3 +109,27 @@ def sign_in(page: object, vpbx: Server, email: str) -> None:
 def shot(page: object, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def recording_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A stand-in for the gateway's recording storage: serves a 2 s 440 Hz WAV over HTTP on a free port."""
+    import functools
+    import http.server
+    import math
+    import struct
+    import wave
+
+    root = tmp_path_factory.mktemp("recordings")
+    with wave.open(str(root / "message.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / 8000)))
+                               for i in range(16000)))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/message.wav"
+    httpd.shutdown()
+    httpd.server_close()

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from chalicelib.callcenter.streams import load_agent
 from chalicelib.demo import DEMO_NUMBER
-from chalicelib.simulator import Gateway
+from chalicelib.simulator import Gateway, Script
 from tests.conftest import TOKEN
 from tests.web.conftest import PASSWORD, shot, sign_in
 
@@ -137,3 +137,33 @@ def test_an_agent_logs_in_to_the_queue_pauses_and_the_status_follows(page, vpbx)
     page.locator(".field-error").wait_for()
     assert page.get_by_label("Number to call").input_value() == "12"
     shot(page, "agent-desk")
+
+
+class RecordingGateway(Gateway):
+    """The simulator, with recordings stored where the browser can fetch them."""
+
+    recording_url: str = ""
+
+    def post(self, url: str, params: dict[str, str]):  # type: ignore[no-untyped-def]
+        if "RecordingUrl" in params:
+            params = {**params, "RecordingUrl": self.recording_url}
+        return super().post(url, params)
+
+
+def test_a_caller_leaves_a_voicemail_and_the_supervisor_plays_it(page, vpbx, recording_server):
+    # given a caller who picks sales (1), nobody answers, and they leave a message
+    gw = RecordingGateway(base_url=vpbx.url, public_url=vpbx.url, tenant="demo", auth_token=TOKEN, say=lambda _: None)
+    gw.recording_url = recording_server
+    transcript = gw.call(DEMO_NUMBER, "+15550003000", Script(digits=["1"], dial=["no-answer"], record_seconds=2))
+    assert any("recording a message" in line for line in transcript)
+    # when the supervisor opens the voicemail inbox
+    sign_in(page, vpbx, "supervisor@demo.test")
+    page.goto(vpbx.url + "/app/#/voicemail")
+    message = page.get_by_test_id("voicemail").filter(has_text="+15550003000")
+    message.wait_for()
+    # then the message plays in the page
+    audio = message.locator("audio")
+    played = audio.evaluate("a => { a.muted = true; return a.play().then(() => new Promise(r => setTimeout(r, 700)))"
+                            ".then(() => ({t: a.currentTime, d: a.duration})) }")
+    assert played["t"] > 0 and abs(played["d"] - 2.0) < 0.1
+    shot(page, "voicemail")

@@ -1,53 +1,75 @@
+import { useState } from "preact/hooks";
 import { Page, Status, useGet } from "../components";
 import { ep } from "../endpoints";
 
-function items(d: any): any[] {
-  return d.items ?? d.messages ?? d.recordings ?? d.faxes ?? [];
+function lastDays(days: number): string {
+  const to = new Date().toISOString().slice(0, 10);
+  const from = new Date(Date.now() - (days - 1) * 86400000).toISOString().slice(0, 10);
+  return `from=${from}&to=${to}`;
 }
 
-/** Voicemail inbox with a player per message. */
+/** Voicemail inbox: the calls that left a message (from the call records), each with a player. */
 export function Voicemail(props: { tenant: string }) {
-  const box = useGet<any>(ep.voicemail(props.tenant));
+  const [days, setDays] = useState(7);
+  const calls = useGet<any>(ep.cdrs(props.tenant, `?${lastDays(days)}&outcome=voicemail`));
   return (
-    <Page title="Voicemail">
-      <Status state={box} what="The voicemail inbox">
-        {(d) => items(d).length ? (
-          <ul class="media-list">{items(d).map((m: any) => (
-            <li><div><strong>{m.from ?? m.caller}</strong> → box {m.box} · <time>{m.received_at ?? m.at}</time> · {m.duration ?? ""}s</div>
-              {(m.url ?? m.audio_url) && <audio controls preload="none" src={m.url ?? m.audio_url} aria-label={`Voicemail from ${m.from ?? m.caller}`} />}
-              {m.transcript && <p>{m.transcript}</p>}</li>))}</ul>
-        ) : <p class="empty">No messages.</p>}
+    <Page title="Voicemail" actions={<Period days={days} setDays={setDays} />}>
+      <Status state={calls} what="The voicemail inbox">
+        {(d) => {
+          const messages = (d.cdrs ?? []).filter((c: any) => c.voicemail);
+          return messages.length ? (
+            <ul class="media-list" aria-label="Messages">{messages.map((c: any) => (
+              <li data-testid="voicemail">
+                <div><strong>{c.from}</strong> → box {c.voicemail.box} · <time>{(c.t ?? "").slice(0, 16).replace("T", " ")}</time> · {c.voicemail.duration}s ·{" "}
+                  <a href={`#/calls/${encodeURIComponent(c.sid)}`}>call</a></div>
+                <audio controls preload="metadata" src={c.voicemail.url} aria-label={`Voicemail from ${c.from}`} />
+              </li>))}</ul>
+          ) : <p class="empty">No messages in this period.</p>;
+        }}
       </Status>
     </Page>
   );
 }
 
-/** Call recordings, playable in the page. */
+/** Call recordings (voicemail included), playable in the page. */
 export function Recordings(props: { tenant: string }) {
-  const recs = useGet<any>(ep.recordings(props.tenant));
+  const [days, setDays] = useState(7);
+  const calls = useGet<any>(ep.cdrs(props.tenant, `?${lastDays(days)}`));
   return (
-    <Page title="Recordings">
-      <Status state={recs} what="Call recordings">
-        {(d) => items(d).length ? (
-          <ul class="media-list">{items(d).map((r: any) => (
-            <li><div><a href={`#/calls/${encodeURIComponent(r.call_sid)}`}>{r.call_sid}</a> · <time>{r.started_at ?? r.at}</time></div>
-              <audio controls preload="none" src={r.url ?? r.audio_url} aria-label={`Recording of ${r.call_sid}`} /></li>))}</ul>
-        ) : <p class="empty">No recordings.</p>}
+    <Page title="Recordings" actions={<Period days={days} setDays={setDays} />}>
+      <Status state={calls} what="Call recordings">
+        {(d) => {
+          const recorded = (d.cdrs ?? []).filter((c: any) => (c.recordings ?? []).length);
+          return recorded.length ? (
+            <ul class="media-list">{recorded.map((c: any) => (
+              <li><div><a href={`#/calls/${encodeURIComponent(c.sid)}`}>{c.sid}</a> · {c.from} → {c.to} · <time>{(c.t ?? "").slice(0, 16).replace("T", " ")}</time></div>
+                {c.recordings.map((url: string, i: number) => <audio controls preload="none" src={url} aria-label={`Recording ${i + 1} of ${c.sid}`} />)}</li>))}</ul>
+          ) : <p class="empty">No recordings in this period.</p>;
+        }}
       </Status>
     </Page>
   );
 }
 
-/** Received faxes: pages and the PDF. */
+function Period(props: { days: number; setDays: (d: number) => void }) {
+  return (
+    <label>Period{" "}
+      <select value={props.days} onChange={(e) => props.setDays(Number((e.target as HTMLSelectElement).value))}>
+        <option value={1}>Today</option><option value={7}>7 days</option><option value={30}>30 days</option>
+      </select>
+    </label>
+  );
+}
+
+/** Received faxes: no fax inbox endpoint yet, so the page says so (the fax engine mails received faxes). */
 export function Faxes(props: { tenant: string }) {
   const faxes = useGet<any>(ep.faxes(props.tenant));
   return (
     <Page title="Received faxes">
-      <Status state={faxes} what="Received faxes">
-        {(d) => items(d).length ? (
-          <ul class="media-list">{items(d).map((f: any) => (
-            <li><strong>{f.from}</strong> · {f.pages} page(s) · <time>{f.received_at ?? f.at}</time>{" "}
-              {f.pdf_url && <a href={f.pdf_url}>PDF</a>}</li>))}</ul>
+      <Status state={faxes} what="The received-fax inbox">
+        {(d) => (d.items ?? []).length ? (
+          <ul class="media-list">{d.items.map((f: any) => (
+            <li><strong>{f.from}</strong> · {f.pages} page(s) · <time>{f.received_at}</time> {f.pdf_url && <a href={f.pdf_url}>PDF</a>}</li>))}</ul>
         ) : <p class="empty">No faxes.</p>}
       </Status>
     </Page>
