@@ -1,23 +1,48 @@
-"""Concurrent writers: every change is appended at the version it was decided on, retried on a race."""
+"""Concurrent writers: every change is appended at the version it was decided on, retried on a race.
+
+Runs on SQLite (one file, a connection per writer) and on DynamoDB (moto's server on a free port).
+"""
 
 from __future__ import annotations
 
 import threading
+import uuid
+
+import pytest
 
 from chalicelib.api.state import change
+from chalicelib.auth import authenticate, create_api_key, revoke_api_key
 from chalicelib.bootstrap import bootstrap
+from chalicelib.demo import seed_demo
+from chalicelib.stores.dynamodb import DynamoDBEventStore
 from chalicelib.stores.sqlite import SQLiteEventStore
 from domain.tenant import TenantConfigPatched
 
 
-def test_concurrent_patches_and_list_additions_lose_no_update(services, settings):
-    # given eight writers, each with its own services on the same SQLite file (as separate Lambdas would be)
-    writers = 8
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def make_services(request, settings):
+    """A factory of independent services (as separate processes would have) on one shared store."""
+    if request.param == "sqlite":
+        def factory():
+            return bootstrap(settings, SQLiteEventStore(settings.sqlite_path))
+    else:
+        url, table = request.getfixturevalue("dynamodb_url"), f"events-{uuid.uuid4().hex[:8]}"
+        DynamoDBEventStore(table, host=url, create=True)
+
+        def factory():
+            return bootstrap(settings, DynamoDBEventStore(table, host=url))
+    seed_demo(factory().tenants, "token")
+    return factory
+
+
+def test_concurrent_patches_and_list_additions_lose_no_update(make_services):
+    # given six writers with their own services on the same store
+    writers = 6
     barrier = threading.Barrier(writers)
     failures: list[BaseException] = []
 
     def write(i: int) -> None:
-        own = bootstrap(settings, SQLiteEventStore(settings.sqlite_path))
+        own = make_services()
         try:
             barrier.wait()
             for round_ in range(3):
@@ -37,9 +62,27 @@ def test_concurrent_patches_and_list_additions_lose_no_update(services, settings
         t.join()
     # then every write is there
     assert failures == []
-    tenant = services.tenants.get("demo")
+    tenant = make_services().tenants.get("demo")
     assert tenant.section("extensions")["101"]["tags"] == {f"w{i}": 2 for i in range(writers)}
     assert tenant.section("extensions")["101"]["name"] == "Sam Sales"
     blacklist = tenant.section("lists")["blacklist"]
     assert sorted(blacklist) == sorted(["+15550009999"] + [f"+1555010{i}{r:03d}" for i in range(writers)
                                                            for r in range(3)])
+
+
+class _Request:
+    def __init__(self, key: str) -> None:
+        self.headers = {"Authorization": f"Bearer {key}"}
+        self.method = "GET"
+
+
+def test_a_key_revoked_by_one_process_is_refused_by_another(make_services):
+    # given two processes; the first issues a key and the second accepts it
+    first, second = make_services(), make_services()
+    key, record = create_api_key(first, "demo")
+    assert authenticate(_Request(key), second).tenant_id == "demo"
+    # when the first revokes it
+    assert revoke_api_key(first, "demo", record.key_id, actor="test")
+    # then the second refuses it on the next request
+    with pytest.raises(Exception, match="revoked"):
+        authenticate(_Request(key), second)

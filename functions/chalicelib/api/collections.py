@@ -82,7 +82,7 @@ def create(coll: Collection, tenant: str, principal: Principal, body: Any) -> di
     raw_id = body.get("id")
     id_errors = schema_errors(coll.id_schema, raw_id, "/id") if raw_id is not None else [
         {"pointer": "/id", "message": "'id' is a required property"}]
-    item_id = coll.normalize_id(raw_id) if not id_errors else ""
+    item_id = coll.normalize_id(str(raw_id)) if not id_errors else ""
     if id_errors:
         raise ApiError(422, id_errors)
     doc = {k: v for k, v in body.items() if k != "id" and v is not None}
