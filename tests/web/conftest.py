@@ -103,7 +103,7 @@ def sign_in(page: object, vpbx: Server, email: str) -> None:
     page.get_by_label("E-mail").fill(email)  # type: ignore[attr-defined]
     page.get_by_label("Password").fill(PASSWORD)  # type: ignore[attr-defined]
     page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
-    page.get_by_test_id("who").wait_for()  # type: ignore[attr-defined]
+    page.get_by_test_id("who").wait_for(state="attached")  # type: ignore[attr-defined]
 
 
 def shot(page: object, name: str) -> None:

@@ -119,6 +119,48 @@ def test_the_admin_edits_the_ivr_menu_and_publishes_a_new_plan_version(page, vpb
     assert vpbx.services.tenants.get("demo").plans["main"].version == 2
     menu = vpbx.services.tenants.get("demo").plans["main"].document["root"]["children"]["_"]
     assert menu["data"]["timeout"] == 7
+    # and adds "press 3 for the support queue" under the IVR menu, with a form built from the queue schema
+    form.get_by_label("Branch").fill("3")
+    form.get_by_label("Action", exact=True).select_option("queue")
+    form.get_by_role("button", name="Add step").click()
+    queue_form = page.get_by_role("form", name="Action queue")
+    queue_form.get_by_label("queue *").fill("support")
+    queue_form.get_by_label("priority").fill("5")
+    page.get_by_role("button", name="Publish").click()
+    page.get_by_text("Published version 3").wait_for()
+    shot(page, "plan-editor-queue")
+    menu = vpbx.services.tenants.get("demo").plans["main"].document["root"]["children"]["_"]
+    assert menu["children"]["3"] == {"action": "queue", "data": {"queue": "support", "priority": 5}, "children": {}}
+    # the version history diffs an old version against the editor
+    page.get_by_role("button", name="diff against the editor").first.click()
+    assert "/root/children/_/children/3" in page.get_by_label("Differences").inner_text()
+
+
+PAGES = ["dashboard", "reports", "calls", "plans", "config/numbers", "config/extensions", "config/groups",
+         "config/schedules", "config/voicemail-boxes", "lists", "recordings", "users", "audit", "billing", "settings"]
+
+
+@pytest.mark.parametrize("width,height,label", [(1280, 800, "laptop"), (390, 844, "phone")])
+def test_the_owner_sees_every_main_page_at_laptop_and_phone_size(browser, vpbx, width, height, label):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(8000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, vpbx, "owner@demo.test")
+    for name in PAGES:
+        page.goto(f"{vpbx.url}/app/#/{name}")
+        page.locator("h1#page-title").wait_for()
+        page.wait_for_load_state("networkidle")
+        # every page either shows its data or says honestly what is not available; none crashes
+        assert page.locator(".notice.error").count() == 0, f"{name}: {page.locator('.notice.error').first.inner_text()}"
+        shot(page, f"{label}-{name.replace('/', '-')}")
+    if label == "phone":  # the menu folds away behind a button on a phone
+        assert not page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").is_visible()
+        page.get_by_role("button", name="Menu").click()
+        assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").is_visible()
+    assert errors == []
+    context.close()
 
 
 def test_an_agent_logs_in_to_the_queue_pauses_and_the_status_follows(page, vpbx):
