@@ -62,8 +62,9 @@ def test_real_clock_ticks_on_schedule() -> None:
     asyncio.run(scenario())
     assert len(stamps) == 26
     assert min(stamps) >= -1e-4  # never early
-    assert sorted(stamps)[len(stamps) // 2] < 0.005  # median lateness in the low ms, not growing by 4 ms/tick
-    assert stamps[-1] < 0.015
+    # sleeping 20 ms after 4 ms of work would leave tick 25 about 100 ms late; deadlines keep it near 0
+    assert sorted(stamps)[len(stamps) // 2] < 0.01
+    assert stamps[-1] < 0.04
 
 
 def test_without_a_backend_url_events_are_only_logged(caplog: pytest.LogCaptureFixture) -> None:

@@ -133,3 +133,19 @@ def test_plain_wav_writer_header_is_valid_after_every_flush_and_repairable(tmp_p
 def test_rejects_bad_settings_naming_them(tmp_path: Path, kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=str(next(iter(kwargs.values())))):
         RecordingWriter(tmp_path / "bad.vrec", TenantKeyring(tmp_path / "k"), "tenant-a", **kwargs)  # type: ignore[arg-type]
+
+
+def test_command_line_reader_writes_the_wav_and_refuses_without_the_key(tmp_path: Path) -> None:
+    from media_core.recording_cli import main
+
+    keyring = TenantKeyring(tmp_path / "keys")
+    signal = tone(440, 2400)
+    _record(tmp_path / "c.vrec", keyring, signal).close()
+    out = tmp_path / "c.wav"
+    assert main([str(tmp_path / "c.vrec"), "--keys", str(tmp_path / "keys"), "-o", str(out)]) == 0
+    with wave.open(str(out)) as w:
+        assert np.array_equal(np.frombuffer(w.readframes(w.getnframes()), "<i2"), signal)
+    keyring.delete("tenant-a")
+    out.unlink()
+    assert main([str(tmp_path / "c.vrec"), "--keys", str(tmp_path / "keys"), "-o", str(out)]) == 2
+    assert not out.exists()
