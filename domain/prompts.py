@@ -23,6 +23,8 @@ PROMPTS: dict[str, dict[str, str]] = {
         "hold": "Please hold.",
         "pickup_nothing": "There is no ringing call to pick up.",
         "unavailable": "The person you are calling is not available.",
+        "transfer_offer": "A call from {caller} is being transferred to you. Press 1 to accept, any other key to decline.",
+        "transfer_gone": "The caller has hung up.",
     },
     "ru": {
         "invalid": "Извините, такого варианта нет.",
@@ -39,6 +41,8 @@ PROMPTS: dict[str, dict[str, str]] = {
         "hold": "Пожалуйста, оставайтесь на линии.",
         "pickup_nothing": "Нет звонка, который можно перехватить.",
         "unavailable": "Абонент сейчас недоступен.",
+        "transfer_offer": "Вам переводят звонок от {caller}. Нажмите 1, чтобы принять, или другую клавишу, чтобы отказаться.",
+        "transfer_gone": "Звонящий уже положил трубку.",
     },
 }
 

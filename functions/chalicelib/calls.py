@@ -115,7 +115,7 @@ def handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query: 
     base = services.settings.public_url + f"/webhooks/{tenant_id}"
     cache = state_cache(services.store)
     if kind == "incoming":  # a device dialling a feature code (*8, **101) is not routed by a plan
-        feature = handle_feature_call(services, tenant, cb, base)
+        feature = handle_feature_call(services, tenant, cb, base, query)
         if feature is not None:
             return WebhookResponse(200, feature, XML)
     facts = None

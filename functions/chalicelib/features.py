@@ -12,6 +12,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 from weakref import WeakKeyDictionary
 
 from chalice import Blueprint, Response
@@ -239,8 +240,12 @@ def pickup_to_extension(services: Services, tenant_id: str, call_sid: str, exten
                        reason={"feature": "pickup", "by": extension, "mode": "api"})
 
 
-def handle_feature_call(services: Services, tenant: TenantSnapshot, cb: Callback, base: str) -> str | None:
-    """A device dialled a feature code (``*8``, ``**<ext>``): the LaML for that leg, or None if it is no code."""
+def handle_feature_call(services: Services, tenant: TenantSnapshot, cb: Callback, base: str,
+                        query: Mapping[str, str] | None = None) -> str | None:
+    """A device dialled a feature code (``*8``, ``**<ext>``), or a consult leg we placed answered:
+    the LaML for that leg, or None when this webhook is neither (normal routing)."""
+    if (query or {}).get("feature") == "consult":
+        return consult_leg(services, tenant, cb, base, dict(query or {}))
     from chalicelib.envelopes import decode_all, wrap
     from chalicelib.laml import render_laml
     from domain.actions.call_features import (
@@ -285,6 +290,88 @@ def handle_feature_call(services: Services, tenant: TenantSnapshot, cb: Callback
     return render_laml(out, base)
 
 
+def device_address(tenant: TenantSnapshot, extension: str) -> str:
+    """Where to place a call to an extension: its first desk device (SIP URI, client), else its mobile."""
+    devices = list(tenant.section("extensions").get(extension, {}).get("devices", ()))
+    for device in sorted(devices, key=lambda d: d.get("type") in ("mobile", "number")):
+        if device.get("type") == "sip":
+            return str(device["uri"])
+        if device.get("type") == "client":
+            return f"client:{device['identity']}"
+        if device.get("number"):
+            return str(device["number"])
+    return ""
+
+
+def _consult_url(base: str, params: Mapping[str, str]) -> str:
+    # Keys sorted: the shell rebuilds the signed URL from the parsed query parameters.
+    return f"{base}/voice?{urlencode(sorted(params.items()))}"
+
+
+def attended_transfer(services: Services, tenant_id: str, call_sid: str, to: str, *, by: str = "",
+                      request_id: str) -> Diverted:
+    """Attended (announced) transfer: the caller holds with music while ``to`` is called and asked
+    to accept; on 1 both are bridged, otherwise the caller goes back to ``by`` (or ``to``'s voicemail)."""
+    from domain.actions.call_features import CallHeld, CallTransferred, hold_doc
+
+    tenant = services.tenants.get(tenant_id)
+    address = device_address(tenant, to) if tenant else ""
+    if not address:
+        raise FeatureError(422, f"to: no extension {to!r} with a device to call", "/to")
+
+    def make(tenant: TenantSnapshot, state: CallState) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        doc = hold_doc(tenant, state.step + 1)
+        return doc, (CallTransferred(to=to, kind="attended", by=by, state="consulting"),
+                     CallHeld(by=by, music=str(doc["data"]["music"])))
+
+    done = divert_call(services, tenant_id, call_sid, make, request_id=request_id,
+                       reason={"feature": "transfer", "mode": "attended", "to": to, "by": by})
+    stored, _ = services.store.load(f"call-{call_sid}")
+    our_number = str(stored[0].data.get("to_number", "")) if stored else ""
+    services.gateway.create_call(to=address, from_=our_number or "anonymous", timeout=30,
+                                 url=_consult_url(_base(services, tenant_id),
+                                                  {"feature": "consult", "call": call_sid, "to": to, "by": by}))
+    return done
+
+
+def consult_leg(services: Services, tenant: TenantSnapshot, cb: Callback, base: str, query: dict[str, str]) -> str:
+    """The transfer target's leg: offer the call, then bridge (1) or send the caller back (anything else)."""
+    from chalicelib.laml import render_laml
+    from domain.actions.call_features import CallTransferred, bridge_doc, room_dial, transfer_doc
+    from domain.instructions import Gather, Hangup, Redirect, Say
+    from domain.prompts import say
+
+    call, to, by = query.get("call", ""), query.get("to", ""), query.get("by", "")
+    stored, _ = services.store.load(f"call-{call}")
+    if not stored or stored[0].tenant_id != tenant.tenant_id:
+        return render_laml([say("transfer_gone", tenant.language), Hangup()], base)
+    if "answer" not in query:
+        offer = say("transfer_offer", tenant.language)
+        text = offer.text.format(caller=stored[0].data.get("from_number") or "?")
+        url = _consult_url(base, {**query, "answer": "1"})
+        return render_laml([Gather(action=url, num_digits=1, timeout=8, prompts=(Say(text, offer.language),)),
+                            Redirect(url)], base)
+    accepted = cb.params.get("Digits") == "1"
+    room = f"transfer-{call}"
+
+    def make(t: TenantSnapshot, s: CallState) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        if accepted:
+            return bridge_doc(room, s.step + 1, "transfer"), (CallTransferred(to=to, kind="attended", by=by),)
+        back = ({"id": f"@back-{s.step + 1}", "action": "ring_extension", "data": {"extension": by}}
+                if by and t.section("extensions").get(by) else transfer_doc(t, to, s.step + 1))
+        if not by:
+            back = dict(back.get("children", {}).get("_") or back)  # straight to the target's voicemail
+        return back, (CallTransferred(to=to, kind="attended", by=by, state="declined"),)
+
+    try:
+        divert_call(services, tenant.tenant_id, call, make, request_id=cb.request_id,
+                    reason={"feature": "transfer", "mode": "attended", "to": to, "accepted": accepted})
+    except FeatureError as e:
+        if e.status != 409 or "already applied" not in e.message:
+            return render_laml([say("transfer_gone", tenant.language), Hangup()], base)
+    return render_laml([room_dial(room)] if accepted else [say("goodbye", tenant.language), Hangup()], base)
+
+
 # ---------------------------------------------------------------------------------------------
 # API: POST /api/v1/calls/{sid}/{transfer,hold,resume,pickup} for the caller's own tenant.
 # ---------------------------------------------------------------------------------------------
@@ -292,7 +379,8 @@ def handle_feature_call(services: Services, tenant: TenantSnapshot, cb: Callback
 bp = Blueprint(__name__)
 CONTROL = "calls.control"
 FEATURE_ROUTES = {
-    "transfer": ("Blind transfer: ring another extension or number instead", {"to": "extension or E.164", "by": "ext"}),
+    "transfer": ("Transfer: blind (ring another extension or number instead) or attended (hold, ask the target)",
+                 {"to": "extension or E.164", "by": "ext", "mode": "blind | attended"}),
     "hold": ("Put the caller on hold with music", {"by": "ext"}),
     "resume": ("Take a held call back: ring an extension", {"to": "extension"}),
     "pickup": ("Pick up a ringing call to an extension's devices", {"extension": "extension"}),
@@ -343,7 +431,12 @@ def _feature_view(name: str, sid: str) -> Response:
         return _answer({"errors": [{"pointer": f"/{required}", "message": f"{required} is required"}]}, 422)
     tenant_id = principal.tenant_id
     try:
-        if name == "transfer":
+        if name == "transfer" and body.get("mode", "blind") not in ("blind", "attended"):
+            raise FeatureError(422, "mode: must be 'blind' or 'attended'", "/mode")
+        if name == "transfer" and body.get("mode") == "attended":
+            done = attended_transfer(services, tenant_id, sid, str(body["to"]), by=str(body.get("by", "")),
+                                     request_id=request_id)
+        elif name == "transfer":
             done = transfer(services, tenant_id, sid, str(body["to"]), by=str(body.get("by", "")), request_id=request_id)
         elif name == "hold":
             done = hold(services, tenant_id, sid, by=str(body.get("by", "")), request_id=request_id)

@@ -5,6 +5,7 @@ hand plus a gateway REST update for the other leg, and an event on the call."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -182,3 +183,41 @@ def test_explain_shows_why_the_call_left_its_plan(services, key, operator_call) 
     assert divert["inputs"] == {"feature": "transfer", "to": "102", "by": "100"}
     assert doc["steps"][-1]["node"].startswith("@transfer-")
     assert any(e["event"] == "CallTransferred" for e in doc["events"])
+
+
+def _consult(services, url: str, **extra: str) -> str:  # type: ignore[no-untyped-def]
+    """The gateway fetching the consult leg's URL once the target answers (its own call sid)."""
+    from tests.conftest import call_params
+    resp = Gateway(services).follow(url, call_params(sid(0xB0), From="+15550001000", To="client:102",
+                                                     Direction="outbound-api", CallStatus="in-progress", **extra))
+    assert resp.status == 200, resp.body
+    return resp.body
+
+
+def test_attended_transfer_holds_the_caller_and_asks_the_target(services, key, operator_call) -> None:  # type: ignore[no-untyped-def]
+    status, doc = _api(f"/api/v1/calls/{CALLER}/transfer", key, {"to": "102", "by": "100", "mode": "attended"})
+    assert status == 200 and doc["events"][:2] == ["CallTransferred", "CallHeld"]
+    assert "Please hold." in doc["laml"]
+    created = services.gateway.created()[-1]
+    assert created.params["To"] == "client:102" and created.params["From"] == "+15550001000"
+    # when 102 answers, they are told who is waiting and asked to accept
+    offer = _consult(services, created.params["Url"])
+    assert_golden("transfer_attended_offer", offer)
+    # and pressing 1 bridges them with the caller
+    accept = re.findall(r'action="([^"]+)"', offer)[0]
+    bridged = _consult(services, accept, Digits="1")
+    assert bridged.endswith(f"<Dial timeout=\"20\"><Conference beep=\"false\" endConferenceOnExit=\"true\">"
+                            f"transfer-{CALLER}</Conference></Dial></Response>")
+    assert services.gateway.requests[-1].params["Twiml"] == bridged
+    states = [e.data["state"] for e in operator_call.events() if e.event_type == "CallTransferred"]
+    assert states == ["consulting", "done"]
+
+
+def test_declined_attended_transfer_sends_the_caller_back(services, key, operator_call) -> None:  # type: ignore[no-untyped-def]
+    _api(f"/api/v1/calls/{CALLER}/transfer", key, {"to": "102", "by": "100", "mode": "attended"})
+    offer = _consult(services, services.gateway.created()[-1].params["Url"])
+    declined = _consult(services, re.findall(r'action="([^"]+)"', offer)[0], Digits="2")
+    assert "Goodbye." in declined
+    back = services.gateway.requests[-1]
+    assert back.sid == CALLER and "<Sip>sip:100@demo.sip.vpbx.local</Sip>" in back.params["Twiml"]
+    assert [e.data["state"] for e in operator_call.events() if e.event_type == "CallTransferred"][-1] == "declined"

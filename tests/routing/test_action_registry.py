@@ -22,3 +22,17 @@ def test_every_action_has_a_doc_page_naming_it() -> None:
     assert missing == []
     for name in REGISTRY:
         assert f"# `{name}`" in (DOCS / f"{name}.md").read_text() or name in (DOCS / f"{name}.md").read_text()
+
+
+def test_the_readme_plan_example_passes_publish_validation() -> None:
+    import json
+
+    from chalicelib.demo import demo_config
+    from domain.routing.validate import validate_plan
+    from domain.tenant import TenantSnapshot
+
+    readme = (DOCS.parents[1] / "README.md").read_text()
+    example = json.loads(readme.split("## Routing plans", 1)[1].split("```json", 1)[1].split("```", 1)[0])
+    config = demo_config("token")
+    config["schedules"]["office"] = {"weekly": {"mon": [["09:00", "18:00"]]}}
+    assert validate_plan(example, TenantSnapshot(tenant_id="demo", config=config)) == []
