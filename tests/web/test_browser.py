@@ -209,3 +209,21 @@ def test_a_caller_leaves_a_voicemail_and_the_supervisor_plays_it(page, vpbx, rec
                             ".then(() => ({t: a.currentTime, d: a.duration})) }")
     assert played["t"] > 0 and abs(played["d"] - 2.0) < 0.1
     shot(page, "voicemail")
+
+
+def test_a_failed_configuration_save_shows_the_error_by_the_field_and_keeps_the_input(page, vpbx):
+    sign_in(page, vpbx, "admin@demo.test")
+    page.goto(vpbx.url + "/app/#/config/voicemail-boxes")
+    page.get_by_role("row", name="sales").get_by_role("button", name="Edit").click()
+    form = page.get_by_role("form", name="Edit sales")
+    email = form.get_by_label("email", exact=False).first
+    email.fill("not-an-address")
+    form.get_by_role("button", name="Save").click()
+    form.locator(".field-error").first.wait_for()
+    assert email.input_value() == "not-an-address"
+    assert email.get_attribute("aria-invalid") == "true"
+    shot(page, "config-error")
+    email.fill("sales-team@demo.test")
+    form.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved sales.").wait_for()
+    assert vpbx.services.tenants.get("demo").config["voicemail_boxes"]["sales"]["email"] == "sales-team@demo.test"

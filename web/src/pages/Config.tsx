@@ -37,8 +37,11 @@ export function CollectionPage(props: { tenant: string; name: string; canWrite: 
     if (!editing) return;
     setSaved("");
     try {
-      if (editing.isNew) await post(path, { ...editing.value, id: editing.id });
-      else await patch(`${path}/${encodeURIComponent(editing.id)}`, editing.value);
+      // send only what the schema lets clients write (presented-only fields such as pin_set stay out)
+      const props = schema?.properties;
+      const body = props ? Object.fromEntries(Object.entries(editing.value).filter(([k]) => k in props)) : editing.value;
+      if (editing.isNew) await post(path, { ...body, id: editing.id });
+      else await patch(`${path}/${encodeURIComponent(editing.id)}`, body);
       setErrors({});
       setSaved(`Saved ${editing.id}.`);
       setEditing(null);
@@ -69,7 +72,8 @@ export function CollectionPage(props: { tenant: string; name: string; canWrite: 
             onInput={(v) => setEditing({ ...editing, id: v })} required />}
           <SchemaForm schema={schema} value={editing.value} errors={errors} skip={["id"]}
             onChange={(v) => setEditing({ ...editing, value: v })} />
-          {errors._ && <p class="notice error" role="alert">{errors._}</p>}
+          {Object.entries(errors).filter(([k]) => k === "_" || !(k.split("/")[0] in (schema?.properties ?? {})) && k !== "id").map(([k, m]) => (
+            <p class="notice error" role="alert">{k === "_" ? "" : `${k}: `}{m}</p>))}
           <div class="buttons"><button type="submit">Save</button> <button type="button" class="secondary" onClick={() => setEditing(null)}>Cancel</button></div>
         </form>
       )}
