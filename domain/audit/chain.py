@@ -13,8 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.events import StoredEvent
-from domain.projections.base import JSON, LogProjection, Row
+from domain.projections.base import JSON, LogProjection, Row, StoredEvent
 
 GENESIS = "0" * 64
 ANCHOR_EVERY = 1024
@@ -26,24 +25,39 @@ def canonical_json(data: Mapping[str, Any]) -> str:
 
 
 def canonical(e: StoredEvent, data_json: str | None = None) -> bytes:
-    """The bytes hashed for an event: envelope fields and canonical data, unit-separated."""
+    """The bytes hashed for an event: envelope fields and canonical data, unit-separated.
+
+    ``data_json`` is the stored data text when the caller has it (the stores write canonical JSON,
+    so it equals ``canonical_json(e.data)``; replay skips decoding and re-encoding it).
+    """
     body = canonical_json(e.data) if data_json is None else data_json
-    return SEP.join((e.tenant_id, e.stream_id, str(e.version), e.event_id, e.event_type, str(e.schema_version),
-                     e.occurred_at, e.recorded_at, e.correlation_id, e.causation_id, body)).encode()
+    return payload(e.tenant_id, e.stream_id, e.version, e.event_id, e.event_type, e.schema_version, e.occurred_at,
+                   e.recorded_at, e.correlation_id, e.causation_id, body)
+
+
+def payload(tenant: str, stream: str, version: int, event_id: str, event_type: str, schema_version: int,
+            occurred_at: str, recorded_at: str, correlation_id: str, causation_id: str, data_json: str) -> bytes:
+    return (f"{tenant}\x1f{stream}\x1f{version}\x1f{event_id}\x1f{event_type}\x1f{schema_version}\x1f{occurred_at}"
+            f"\x1f{recorded_at}\x1f{correlation_id}\x1f{causation_id}\x1f{data_json}").encode()
 
 
 def link(previous: str, payload: bytes) -> str:
     return hashlib.sha256(bytes.fromhex(previous) + payload).hexdigest()
 
 
-def evolve(state: JSON | None, e: StoredEvent) -> tuple[JSON, list[Row]]:
+def evolve(state: JSON | None, e: StoredEvent) -> tuple[JSON | None, list[Row]]:
     n = int(state["n"]) + 1 if state else 1
     h = link(str(state["h"]) if state else GENESIS, canonical(e))
-    new = {"tenant": e.tenant_id, "n": n, "h": h, "event_id": e.event_id, "t": ""}
-    rows: list[Row] = []
-    if n % ANCHOR_EVERY == 0:
-        rows.append((anchor_key(e.tenant_id, n), e.tenant_id, e.recorded_at, {"n": n, "h": h, "event_id": e.event_id}))
-    return new, rows
+    new = head(e.tenant_id, n, h, e.event_id)
+    return new, ([anchor(e.tenant_id, n, h, e.event_id, e.recorded_at)] if n % ANCHOR_EVERY == 0 else [])
+
+
+def head(tenant: str, n: int, h: str, event_id: str) -> JSON:
+    return {"tenant": tenant, "n": n, "h": h, "event_id": event_id, "t": ""}
+
+
+def anchor(tenant: str, n: int, h: str, event_id: str, recorded_at: str) -> Row:
+    return (anchor_key(tenant, n), tenant, recorded_at, {"n": n, "h": h, "event_id": event_id})
 
 
 def anchor_key(tenant: str, n: int) -> str:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from domain.events import StoredEvent
-from domain.projections.base import JSON, Row, StreamProjection, get, seconds_between, utc
+from domain.projections.base import JSON, Row, StoredEvent, StreamProjection, get, seconds_between, utc
 
 CONTACT = ("on_call", "wrap_up")
 Handler = Callable[[JSON, StoredEvent], JSON]

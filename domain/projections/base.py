@@ -9,17 +9,49 @@ projection does not list in ``handles`` are ignored, so new event types never br
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
-
-from domain.events import StoredEvent
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 JSON = dict[str, Any]
 Row = tuple[str, str, str, JSON]
 """An output row: (key, tenant, sort time, document)."""
 
-Evolve = Callable[[JSON | None, StoredEvent], tuple[JSON, list[Row]]]
+
+class Envelope(Protocol):
+    """What a fold reads of a stored event (StoredEvent, or the shell's lighter tuple on replay)."""
+
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def stream_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def schema_version(self) -> int: ...
+    @property
+    def occurred_at(self) -> str: ...
+    @property
+    def recorded_at(self) -> str: ...
+    @property
+    def correlation_id(self) -> str: ...
+    @property
+    def causation_id(self) -> str: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+    @property
+    def position(self) -> str: ...
+
+
+StoredEvent = Envelope
+Evolve = Callable[[JSON | None, Envelope], tuple[JSON | None, list[Row]]]
+"""Returns a NEW state dict (never the one passed in, which it must not mutate), or None when the
+event changes nothing for this projection (then the version is not recorded either)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +63,9 @@ class StreamProjection:
     handles: frozenset[str]
     evolve: Evolve
     closed: Callable[[JSON], bool]
+    prefilter: Mapping[str, Callable[[str], bool]] = field(default_factory=dict)
+    """Optional cheap tests on an event's canonical JSON text: False means evolve would return None
+    for it, so a replay may skip decoding it. Must agree with evolve."""
 
     def follows(self, e: StoredEvent) -> bool:
         return e.event_type in self.handles and e.stream_id.startswith(self.prefixes)
@@ -58,14 +93,20 @@ def apply(p: Projection, state: JSON | None, e: StoredEvent) -> tuple[JSON | Non
         if state is not None and e.version <= int(state["v"]):
             return state, []
         new, rows = p.evolve(state, e)
-        return {**new, "v": e.version}, rows
+        if new is None:
+            return state, rows
+        new["v"] = e.version
+        return new, rows
     if state is not None and e.position <= str(state["pos"]):
         return state, []
     new, rows = p.evolve(state, e)
-    return {**new, "pos": e.position}, rows
+    if new is None:
+        return state, rows
+    new["pos"] = e.position
+    return new, rows
 
 
-def fold_stream(p: StreamProjection, events: list[StoredEvent]) -> JSON | None:
+def fold_stream(p: StreamProjection, events: Iterable[Envelope]) -> JSON | None:
     """The state of one stream after the given events (audit and tests)."""
     state: JSON | None = None
     for e in events:
@@ -75,8 +116,6 @@ def fold_stream(p: StreamProjection, events: list[StoredEvent]) -> JSON | None:
 
 def seconds_between(start: str, end: str) -> float:
     """Seconds from one ISO time to another (0 when either is missing)."""
-    from datetime import datetime
-
     if not start or not end:
         return 0.0
     return max(0.0, (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
@@ -84,8 +123,6 @@ def seconds_between(start: str, end: str) -> float:
 
 def utc(stamp: str) -> str:
     """An ISO time as UTC with a fixed shape, so times sort as strings."""
-    from datetime import UTC, datetime
-
     if not stamp:
         return ""
     if stamp.endswith("+00:00") and len(stamp) == 32:

@@ -12,11 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.calls.state import TERMINAL
-from domain.events import StoredEvent
-from domain.projections.base import JSON, Row, StreamProjection, get, seconds_between, utc
+from domain.projections.base import JSON, Row, StoredEvent, StreamProjection, get, seconds_between, utc
 
 ANSWERED = frozenset({"completed", "answered"})
-Handler = Callable[[JSON, StoredEvent], JSON]
+Handler = Callable[[JSON, StoredEvent], JSON | None]
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -39,11 +38,14 @@ def new_record(e: StoredEvent) -> JSON:
             "recordings": [], "transfers": [], "holding": {}, "queue": None, "events": []}
 
 
-def evolve(state: JSON | None, e: StoredEvent) -> tuple[JSON, list[Row]]:
-    s = state if state is not None else new_record(e)
-    s = HANDLERS[e.event_type](s, e)
-    s = {**s, "events": [*s["events"], e.event_id]}
-    return {**s, "outcome": outcome(s)}, []
+def evolve(state: JSON | None, e: StoredEvent) -> tuple[JSON | None, list[Row]]:
+    # One copy per event; handlers change the copy (lists are replaced, never appended to in place).
+    s = dict(state) if state is not None else new_record(e)
+    if HANDLERS[e.event_type](s, e) is None:
+        return None, []
+    s["events"] = [*s["events"], e.event_id]
+    s["outcome"] = outcome(s)
+    return s, []
 
 
 def outcome(s: JSON) -> str:
@@ -61,27 +63,37 @@ def outcome(s: JSON) -> str:
     return "ringing" if s["dialing"] else "in-ivr"
 
 
+# Handlers fill in ``s`` (the fold's fresh copy) and return it, or None when the event changes nothing.
+
+
 @handles("CallStarted")
-def _started(s: JSON, e: StoredEvent) -> JSON:
+def _started(s: JSON, e: StoredEvent) -> JSON | None:
     d = e.data
-    return {**s, "t": utc(e.occurred_at), "direction": get(d, "direction", "inbound"), "from": get(d, "from_number"),
-            "to": get(d, "to_number"), "status": get(d, "status", "ringing") or "ringing", "plan": get(d, "plan_id")}
+    s.update({"t": utc(e.occurred_at), "direction": get(d, "direction", "inbound"), "from": get(d, "from_number"),
+              "to": get(d, "to_number"), "status": get(d, "status", "ringing") or "ringing", "plan": get(d, "plan_id")})
+    return s
+
+
+def _step_matters(raw: str) -> bool:
+    return '"verb":"Dial"' in raw or '"verb":"Reject"' in raw
 
 
 @handles("StepDecided")
-def _step(s: JSON, e: StoredEvent) -> JSON:
-    verbs = [i.get("verb") for i in e.data.get("instructions") or ()]
+def _step(s: JSON, e: StoredEvent) -> JSON | None:
+    verbs = {i.get("verb") for i in e.data.get("instructions") or ()}
+    if "Dial" not in verbs and "Reject" not in verbs:
+        return None  # a menu, a prompt, a hang-up: nothing a CDR records (see _step_matters)
     if "Reject" in verbs:
-        s = {**s, "rejected": True}
+        s["rejected"] = True
     if "Dial" in verbs and e.data.get("awaiting"):
         inputs = e.data.get("inputs") or {}
         targets = [str(t) for t in inputs.get("targets") or ()]
-        s = {**s, "dialing": {"node": get(e.data, "node"), "start": utc(e.occurred_at), "targets": targets}}
+        s["dialing"] = {"node": get(e.data, "node"), "start": utc(e.occurred_at), "targets": targets}
     return s
 
 
 @handles("DialEnded")
-def _dial_ended(s: JSON, e: StoredEvent) -> JSON:
+def _dial_ended(s: JSON, e: StoredEvent) -> JSON | None:
     d = e.data
     pending = s["dialing"] or {}
     end = utc(e.occurred_at)
@@ -95,47 +107,52 @@ def _dial_ended(s: JSON, e: StoredEvent) -> JSON:
     leg = {"node": get(d, "node"), "targets": targets, "status": status, "start": start, "end": end,
            "ring": ring, "talk": talk if answered else 0.0, "answered_by": by if answered else "",
            "sid": get(d, "dial_call_sid"), "event": e.event_id}
-    out = {**s, "legs": [*s["legs"], leg], "dialing": None, "ring": s["ring"] + ring}
+    s.update({"legs": [*s["legs"], leg], "dialing": None, "ring": s["ring"] + ring})
     if answered:
-        answered_at = _plus(start, ring)
-        out = {**out, "talk": s["talk"] + talk, "answered_at": s["answered_at"] or answered_at}
-    return out
+        s["talk"] = s["talk"] + talk
+        s["answered_at"] = s["answered_at"] or _plus(start, ring)
+    return s
 
 
 @handles("VoicemailLeft")
-def _voicemail(s: JSON, e: StoredEvent) -> JSON:
+def _voicemail(s: JSON, e: StoredEvent) -> JSON | None:
     d = e.data
     vm = {"box": get(d, "box"), "duration": get(d, "duration", 0), "url": get(d, "recording_url"),
           "sid": get(d, "recording_sid"), "event": e.event_id}
-    return {**s, "voicemail": vm, "recordings": [*s["recordings"], vm["url"]]}
+    s.update({"voicemail": vm, "recordings": [*s["recordings"], vm["url"]]})
+    return s
 
 
 @handles("CallStatusChanged")
-def _status(s: JSON, e: StoredEvent) -> JSON:
+def _status(s: JSON, e: StoredEvent) -> JSON | None:
     status = str(get(e.data, "status"))
     if s["status"] in TERMINAL:  # terminal is final; a late callback may only fill the duration
-        return s if s["duration"] or not e.data.get("duration") else {**s, "duration": int(e.data["duration"])}
-    out = {**s, "status": status}
+        if s["duration"] or not e.data.get("duration"):
+            return s  # recorded (it is in the call's history) but changes no figure
+        s["duration"] = int(e.data["duration"])
+        return s
+    s["status"] = status
     if status in ("in-progress", "answered") and not s["connected_at"]:
-        out["connected_at"] = utc(e.occurred_at)
+        s["connected_at"] = utc(e.occurred_at)
         if s["direction"].startswith("outbound"):
-            out["answered_at"] = out["connected_at"]
+            s["answered_at"] = s["connected_at"]
     if status in TERMINAL:
         end = utc(e.occurred_at)
         duration = int(get(e.data, "duration", 0) or 0)
-        out = {**out, "ended_at": end, "duration": duration, "dialing": None}
-        if s["direction"].startswith("outbound") and out["answered_at"]:
-            out["talk"] = s["talk"] + float(duration or seconds_between(out["answered_at"], end))
-    return out
+        s.update({"ended_at": end, "duration": duration, "dialing": None})
+        if s["direction"].startswith("outbound") and s["answered_at"]:
+            s["talk"] = s["talk"] + float(duration or seconds_between(s["answered_at"], end))
+    return s
 
 
 @handles("MediaEventRecorded")
-def _media(s: JSON, e: StoredEvent) -> JSON:
+def _media(s: JSON, e: StoredEvent) -> JSON | None:
     data: Any = e.data.get("data") or {}
     url = data.get("url") or data.get("recording_url") or data.get("blob") if isinstance(data, dict) else ""
     if e.data.get("kind") == "RecordingCompleted" and url:
-        return {**s, "recordings": [*s["recordings"], str(url)]}
-    return s
+        s["recordings"] = [*s["recordings"], str(url)]
+        return s
+    return None
 
 
 def _plus(stamp: str, seconds: float) -> str:
@@ -148,4 +165,4 @@ def is_closed(s: JSON) -> bool:
 
 def projection() -> StreamProjection:
     return StreamProjection(name="calls", prefixes=("call-",), handles=frozenset(HANDLERS), evolve=evolve,
-                            closed=is_closed)
+                            closed=is_closed, prefilter={"StepDecided": _step_matters})

@@ -7,8 +7,7 @@ wait, so any period's figures are a scan of rows. Callback tasks: one row per ta
 
 from __future__ import annotations
 
-from domain.events import StoredEvent
-from domain.projections.base import JSON, Row, StreamProjection, get, seconds_between, utc
+from domain.projections.base import JSON, Row, StoredEvent, StreamProjection, get, seconds_between, utc
 
 
 def _queue(e: StoredEvent) -> str:
@@ -17,7 +16,7 @@ def _queue(e: StoredEvent) -> str:
     return e.stream_id[len(prefix):] if e.stream_id.startswith(prefix) else e.stream_id.rsplit("-", 1)[-1]
 
 
-def evolve_queue(state: JSON | None, e: StoredEvent) -> tuple[JSON, list[Row]]:
+def evolve_queue(state: JSON | None, e: StoredEvent) -> tuple[JSON | None, list[Row]]:
     s = state or {"tenant": e.tenant_id, "queue": _queue(e), "t": "", "waiting": {}}
     d = e.data
     at = utc(str(get(d, "at"))) or utc(e.occurred_at)
@@ -25,21 +24,21 @@ def evolve_queue(state: JSON | None, e: StoredEvent) -> tuple[JSON, list[Row]]:
     waiting = s["waiting"]
     if e.event_type == "CallerQueued":
         if call in waiting:
-            return s, []
+            return None, []
         entry = {"call": call, "number": get(d, "number"), "kind": get(d, "kind", "caller"), "at": at,
                  "callback": False, "v": e.version}
         return {**s, "waiting": {**waiting, call: entry}}, []
     if e.event_type == "CallerCallbackRequested":
         if call not in waiting:
-            return s, []
+            return None, []
         return {**s, "waiting": {**waiting, call: {**waiting[call], "callback": True}}}, []
     if e.event_type == "CallerRefused":
         doc = {"queue": s["queue"], "call": call, "number": "", "kind": "caller", "queued_at": at, "ended_at": at,
                "outcome": "refused", "reason": get(d, "reason"), "wait": 0.0, "agent": "", "callback": False}
-        return s, [(f"{e.stream_id}:{e.version:010d}", e.tenant_id, at, doc)]
+        return None, [(f"{e.stream_id}:{e.version:010d}", e.tenant_id, at, doc)]
     entry = waiting.get(call)
     if entry is None:
-        return s, []
+        return None, []
     rest = {k: v for k, v in waiting.items() if k != call}
     answered = e.event_type == "CallerAssigned"
     waited = d.get("waited_seconds")
@@ -51,7 +50,7 @@ def evolve_queue(state: JSON | None, e: StoredEvent) -> tuple[JSON, list[Row]]:
     return {**s, "waiting": rest}, [(f"{e.stream_id}:{int(entry['v']):010d}", e.tenant_id, entry["at"], doc)]
 
 
-def evolve_callbacks(state: JSON | None, e: StoredEvent) -> tuple[JSON, list[Row]]:
+def evolve_callbacks(state: JSON | None, e: StoredEvent) -> tuple[JSON | None, list[Row]]:
     s = state or {"tenant": e.tenant_id, "t": "", "open": {}}
     d = e.data
     at = utc(str(get(d, "at"))) or utc(e.occurred_at)
@@ -64,7 +63,7 @@ def evolve_callbacks(state: JSON | None, e: StoredEvent) -> tuple[JSON, list[Row
     else:
         task = tasks.get(task_id)
         if task is None:
-            return s, []
+            return None, []
         if e.event_type == "CallbackStarted":
             task = {**task, "attempts": max(int(task["attempts"]), int(get(d, "attempt", 0) or 0))}
         elif e.event_type == "CallbackAttemptFailed":

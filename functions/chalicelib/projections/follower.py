@@ -10,7 +10,7 @@ import logging
 import threading
 
 from chalicelib.bootstrap import Services
-from chalicelib.projections.log import iter_log, projection_store
+from chalicelib.projections.log import projection_store, run_log
 from chalicelib.projections.runner import Runner
 from chalicelib.stores.sqlite import SQLiteEventStore
 from domain.projections import all_projections
@@ -27,7 +27,7 @@ def catch_up(services: Services) -> int:
         out = projection_store(services)
         runner = Runner(out, all_projections())
         after = min(runner.position.values(), default="")
-        return runner.run(iter_log(services.store, None, after))
+        return run_log(runner, services.store, None, after)
 
 
 class LogFollower(threading.Thread):

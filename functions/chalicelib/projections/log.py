@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from chalicelib.bootstrap import Services
+from chalicelib.projections.runner import Runner
 from chalicelib.projections.store import SQLiteProjectionStore, projections_path
 from chalicelib.stores.sqlite import SQLiteEventStore
 from domain.events import StoredEvent
@@ -38,7 +40,13 @@ def iter_log(store: EventStore, tenant: str | None = None, after: str = "") -> I
 
 
 def _sqlite_log(store: SQLiteEventStore, tenant: str | None, after: str) -> Iterator[StoredEvent]:
-    # One cursor over the table instead of pages: replay speed is dominated by per-row work.
+    loads = json.loads
+    for r in sqlite_rows(store, tenant, after):
+        yield StoredEvent(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], loads(r[11]), f"{r[0]:016d}")
+
+
+def sqlite_rows(store: SQLiteEventStore, tenant: str | None, after: str) -> Iterator[tuple[Any, ...]]:
+    """Raw rows in log order through one cursor (replay speed is dominated by per-row work)."""
     sql = ("SELECT position, tenant_id, stream_id, version, event_id, event_type, schema_version, occurred_at, "
            "recorded_at, correlation_id, causation_id, data FROM events WHERE position > ?")
     args: list[object] = [int(after or 0)]
@@ -46,14 +54,19 @@ def _sqlite_log(store: SQLiteEventStore, tenant: str | None, after: str) -> Iter
         sql += " AND tenant_id = ?"
         args.append(tenant)
     cur = store._conn().execute(sql + " ORDER BY position", args)
-    loads = json.loads
     while True:
         rows = cur.fetchmany(PAGE)
         if not rows:
             return
-        for r in rows:
-            yield StoredEvent(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], loads(r[11]),
-                              f"{r[0]:016d}")
+        yield from rows
+
+
+def run_log(runner: Runner, store: EventStore, tenant: str | None = None, after: str = "",
+            progress: Callable[[int], None] | None = None) -> int:
+    """Feed the log past ``after`` to a runner: raw rows from SQLite, envelopes from anything else."""
+    if isinstance(store, SQLiteEventStore):
+        return runner.run_rows(sqlite_rows(store, tenant, after), progress=progress)
+    return runner.run(iter_log(store, tenant, after), progress=progress)
 
 
 def count_log(store: EventStore, tenant: str | None = None, after: str = "") -> int | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chalicelib.projections.log import count_log, iter_log, position_before
+from chalicelib.projections.log import count_log, position_before, run_log
 from chalicelib.projections.runner import Runner
 from chalicelib.projections.store import SQLiteProjectionStore
 from domain.ports import EventStore
@@ -40,5 +40,5 @@ def replay(log: EventStore, out: SQLiteProjectionStore, *, names: list[str] | No
     if on_total:
         on_total(count_log(log, tenant, after))
     runner = Runner(out, projections, fresh=fresh, use_checkpoints=fresh)
-    n = runner.run(iter_log(log, tenant, after), progress=progress)
+    n = run_log(runner, log, tenant, after, progress)
     return ReplayResult(n, {p.name: out.digest(p.name, tenant) for p in projections})

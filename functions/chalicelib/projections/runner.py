@@ -3,15 +3,40 @@
 Invariant: in memory the runner keeps the state of open streams only (a closed call's state is
 written and dropped at the next flush; the cache is also emptied past ``max_cached``), so memory
 is bounded by the calls in progress, not by the length of the log.
+
+Two entry points fold the same way: ``feed`` takes StoredEvents from any store; ``run_rows`` takes
+the SQLite log's raw rows and skips work no projection needs (events nobody follows are never
+decoded; the hash chain hashes the stored canonical JSON text as it is).
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from chalicelib.projections.store import SQLiteProjectionStore
-from domain.events import StoredEvent
+from domain.audit import chain
+from domain.events import StoredEvent, event_class, upcast
 from domain.projections.base import JSON, LogProjection, Projection, Row, StreamProjection, apply
+
+try:
+    from orjson import loads
+except ImportError:  # pragma: no cover - orjson is a declared dependency; json is the same, slower
+    from json import loads
+
+Env = namedtuple("Env", "tenant_id stream_id version event_id event_type schema_version occurred_at recorded_at "
+                        "correlation_id causation_id data position")
+
+
+def current_data(event_type: str, schema_version: int, data: Any) -> Any:
+    """Stored data brought to the registered schema version (folds only see the current shape)."""
+    cls = event_class(event_type)
+    if cls is not None and schema_version < cls.schema_version:
+        return upcast(event_type, schema_version, data)
+    return data
 
 
 class Runner:
@@ -29,30 +54,139 @@ class Runner:
         self.events: dict[str, int] = {}
         for p in self.projections:
             self.position[p.name], self.events[p.name] = store.checkpoint(p.name)
-        self.start = dict(self.position)
+        self.start = dict(self.position) if use_checkpoints else {p.name: "" for p in self.projections}
 
+    # -- any store
     def feed(self, e: StoredEvent) -> None:
+        data = current_data(e.event_type, e.schema_version, e.data)
+        if data is not e.data:
+            e = Env(*(getattr(e, f) for f in Env._fields[:10]), data, e.position)
         for p in self.projections:
             name = p.name
-            if self.use_checkpoints and e.position and e.position <= self.start[name]:
+            if e.position and e.position <= self.start[name]:
                 continue
             if e.position > self.position[name]:
                 self.position[name] = e.position
             self.events[name] += 1
-            if not p.follows(e):
-                continue
-            key = e.stream_id if isinstance(p, StreamProjection) else e.tenant_id
-            cache = self.cache[name]
-            state = cache.get(key)
-            if state is None and not (self.fresh and isinstance(p, StreamProjection) and e.version == 1):
-                state = self.store.state(name, key)
-            new, rows = apply(p, state, e)
-            if new is not state and new is not None:
-                cache[key] = new
-                self.dirty[name][key] = e.position
-            for row in rows:
-                self.rows[name][row[0]] = row
+            if p.follows(e):
+                key = e.stream_id if isinstance(p, StreamProjection) else e.tenant_id
+                self._apply(p, key, e)
 
+    def _apply(self, p: Projection, key: str, e: Any) -> None:
+        name = p.name
+        cache = self.cache[name]
+        state = cache.get(key)
+        if state is None and not (self.fresh and isinstance(p, StreamProjection) and e.version == 1):
+            state = self.store.state(name, key)
+        new, rows = apply(p, state, e)
+        if new is not state and new is not None:
+            cache[key] = new
+            self.dirty[name][key] = e.position
+        for row in rows:
+            self.rows[name][row[0]] = row
+
+    def run(self, events: Iterable[StoredEvent], flush_every: int = 5000,
+            progress: Callable[[int], None] | None = None) -> int:
+        n = 0
+        for e in events:
+            self.feed(e)
+            n += 1
+            if n % flush_every == 0:
+                self.flush()
+                if progress:
+                    progress(flush_every)
+        self.flush()
+        if progress:
+            progress(n % flush_every)
+        return n
+
+    # -- the SQLite log's raw rows: (position, tenant, stream, version, event_id, event_type, schema_version,
+    #    occurred_at, recorded_at, correlation_id, causation_id, data_json)
+    def run_rows(self, rows: Iterable[tuple[Any, ...]], flush_every: int = 20_000,
+                 progress: Callable[[int], None] | None = None) -> int:
+        # Folds allocate many short-lived acyclic dicts; reference counting frees them, and the cyclic
+        # collector's passes over the long-lived heap cost more than the folds themselves.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run_rows(rows, flush_every, progress)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _run_rows(self, rows: Iterable[tuple[Any, ...]], flush_every: int,
+                  progress: Callable[[int], None] | None) -> int:
+        streams = [p for p in self.projections if isinstance(p, StreamProjection)]
+        log_p = next((p for p in self.projections if isinstance(p, LogProjection)), None)
+        if log_p is not None and log_p.name != "chain":
+            raise ValueError(f"run_rows folds the hash chain only, not {log_p.name!r}; use run()")
+        routes: dict[str, list[StreamProjection]] = {}
+        for p in streams:
+            for t in p.handles:
+                routes.setdefault(t, []).append(p)
+        start = {name: int(pos or 0) for name, pos in self.start.items()}
+        chain_start = start["chain"] if log_p is not None else None
+        heads: dict[str, list[Any]] = {}
+        sha = hashlib.sha256
+        payload, every = chain.payload, chain.ANCHOR_EVERY
+        n, last = 0, 0
+        for r in rows:
+            n += 1
+            pos = last = r[0]
+            if chain_start is not None and pos > chain_start:
+                hd = heads.get(r[1]) or self._chain_head(heads, r[1])
+                hd[1] = sha(hd[1] + payload(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                                            r[11])).digest()
+                hd[0] += 1
+                hd[2], hd[3] = r[4], pos
+                if hd[0] % every == 0:
+                    row = chain.anchor(r[1], hd[0], hd[1].hex(), r[4], r[8])
+                    self.rows["chain"][row[0]] = row
+            targets = routes.get(r[5])
+            if targets is not None:
+                e = None
+                for p in targets:
+                    if pos <= start[p.name] or not r[2].startswith(p.prefixes):
+                        continue
+                    test = p.prefilter.get(r[5])
+                    if test is not None and not test(r[11]):
+                        continue
+                    if e is None:
+                        e = Env(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                                current_data(r[5], r[6], loads(r[11])), f"{pos:016d}")
+                    self._apply(p, r[2], e)
+            if n % flush_every == 0:
+                self._settle(heads, last, flush_every)
+                if progress:
+                    progress(flush_every)
+        self._settle(heads, last, n % flush_every)
+        if progress:
+            progress(n % flush_every)
+        return n
+
+    def _chain_head(self, heads: dict[str, list[Any]], tenant: str) -> list[Any]:
+        state = self.cache["chain"].get(tenant) or self.store.state("chain", tenant)
+        hd = [int(state["n"]), bytes.fromhex(str(state["h"])), state["event_id"], 0] if state else \
+            [0, bytes.fromhex(chain.GENESIS), "", 0]
+        heads[tenant] = hd
+        return hd
+
+    def _settle(self, heads: dict[str, list[Any]], last: int, seen: int) -> None:
+        for tenant, (n, h, event_id, pos) in heads.items():
+            if pos:
+                position = f"{pos:016d}"
+                self.cache["chain"][tenant] = {**chain.head(tenant, n, h.hex(), event_id), "pos": position}
+                self.dirty["chain"][tenant] = position
+                heads[tenant][3] = 0
+        if last:
+            position = f"{last:016d}"
+            for p in self.projections:
+                if int(self.start[p.name] or 0) < last:
+                    self.position[p.name] = max(self.position[p.name], position)
+                    self.events[p.name] += seen
+        self.flush()
+
+    # -- commit
     def flush(self) -> None:
         writes = {}
         for p in self.projections:
@@ -72,28 +206,9 @@ class Runner:
             self.dirty[p.name] = {}
             self.rows[p.name] = {}
 
-    def run(self, events: Iterable[StoredEvent], flush_every: int = 5000,
-            progress: Callable[[int], None] | None = None) -> int:
-        n = 0
-        for e in events:
-            self.feed(e)
-            n += 1
-            if n % flush_every == 0:
-                self.flush()
-                if progress:
-                    progress(flush_every)
-        self.flush()
-        if progress:
-            progress(n % flush_every)
-        return n
-
     def cached(self) -> int:
         return sum(len(c) for c in self.cache.values())
 
 
 def _never(_: JSON) -> bool:
     return False
-
-
-def is_log(p: Projection) -> bool:
-    return isinstance(p, LogProjection)

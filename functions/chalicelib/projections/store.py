@@ -31,8 +31,16 @@ CREATE INDEX IF NOT EXISTS rows_by_time ON rows (projection, tenant, t);
 """
 
 
-def dumps(doc: Any) -> str:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+try:
+    import orjson
+
+    def dumps(doc: Any) -> str:
+        """Sorted, compact JSON (UTF-8 kept as is): the same document always gives the same bytes."""
+        return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS).decode()
+except ImportError:  # pragma: no cover - orjson is a declared dependency
+
+    def dumps(doc: Any) -> str:
+        return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
 def projections_path(sqlite_path: str) -> str:
