@@ -76,13 +76,14 @@ class Verdict:
     first_bad_event: int = 0
 
 
-def verify(events: Iterable[StoredEvent], anchors: Mapping[int, str], head: tuple[int, str] | None) -> Verdict:
-    """Recompute the chain over a tenant's log and compare it with the recorded anchors and head."""
+def verify(payloads: Iterable[bytes], anchors: Mapping[int, str], head: tuple[int, str] | None) -> Verdict:
+    """Recompute the chain over a tenant's log (each event's canonical bytes, in log order) and compare
+    it with the recorded anchors and head."""
     h, n, last_good = GENESIS, 0, 0
     at_head = ""
-    for e in events:
+    for p in payloads:
         n += 1
-        h = link(h, canonical(e))
+        h = link(h, p)
         if head is not None and n == head[0]:
             at_head = h
         expected = anchors.get(n)
