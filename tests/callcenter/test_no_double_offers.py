@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+
 from chalicelib.bootstrap import Services, bootstrap
 from chalicelib.callcenter.streams import agent_stream, load_events
 from chalicelib.demo import seed_demo
@@ -24,11 +25,29 @@ from tests.conftest import TOKEN, FakeClock
 CALLERS = 12
 
 
+def linearizable_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's transact_write_items deep-copies each table first and, when a condition fails, puts that copy
+    back -- wiping out any transaction another request thread committed meanwhile. Real DynamoDB
+    transactions are atomic, so model that: one moto transaction at a time (moto runs in this process)."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+    lock = threading.Lock()
+
+    def serialized(self: DynamoDBBackend, transact_items: list) -> None:  # type: ignore[type-arg]
+        with lock:
+            original(self, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", serialized)
+
+
 @pytest.fixture(params=["sqlite", "dynamodb"])
-def any_store_cc(request: pytest.FixtureRequest, settings: Settings, clock: FakeClock) -> Iterator[CallCenter]:
+def any_store_cc(request: pytest.FixtureRequest, settings: Settings, clock: FakeClock,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[CallCenter]:
     if request.param == "sqlite":
         store = SQLiteEventStore(settings.sqlite_path)
     else:
+        linearizable_moto(monkeypatch)
         store = DynamoDBEventStore(f"cc-{uuid.uuid4().hex[:8]}", host=request.getfixturevalue("dynamodb_url"),
                                    create=True)
     counter = itertools.count(1)
