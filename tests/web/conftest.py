@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +33,7 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background
 @pytest.fixture(scope="session")
 def built_web() -> Path:
     """web/dist, (re)built by infra/build-web.sh (a no-op when the sources are unchanged); locked for xdist."""
-    with open(ROOT / "web" / ".build.lock", "w") as lock:
+    with open(Path(tempfile.gettempdir()) / "vpbx-web-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         subprocess.run(["bash", str(ROOT / "infra" / "build-web.sh")], check=True, capture_output=True, timeout=300)
     return ROOT / "web" / "dist"
