@@ -15,6 +15,9 @@ app.register_blueprint(features.bp)
 api.register(app)  # tenant configuration API (/api/v1/tenants/{tenant}/...)
 app.register_blueprint(stats_api.bp)  # statistics, CDRs, live view (issue 5)
 app.register_blueprint(billing_api.bp)  # invoices (issue 5)
+from chalicelib.projections import stream_consumer  # noqa: E402
+
+app.register_blueprint(stream_consumer.bp)  # projections from the events table's stream on AWS (issue 5)
 from chalicelib import widget  # noqa: E402
 from chalicelib.callcenter import api as callcenter_api  # noqa: E402
 from chalicelib.callcenter import webhooks as callcenter_webhooks  # noqa: E402

@@ -56,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
     from chalicelib.callcenter.background import start_scheduler  # call-center ticks (issue 4)
 
     stop_scheduler = start_scheduler(get_services, float(os.environ.get("VPBX_CALLCENTER_TICK", "5")))
+    from chalicelib.projections.follower import LogFollower  # statistics follow the log (issue 5)
+
+    follower = LogFollower(services)
+    follower.start()
     server = make_server(args.host, args.port)
     try:
         server.serve_forever()
@@ -63,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         stop_scheduler.set()
+        follower.stop()
         if media is not None:
             media.terminate()
     return 0

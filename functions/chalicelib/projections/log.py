@@ -20,7 +20,11 @@ _stores: dict[str, SQLiteProjectionStore] = {}
 
 def projection_store(services: Services) -> SQLiteProjectionStore:
     """The projections database of these services (VPBX_PROJECTIONS_PATH, else next to the log)."""
-    path = os.environ.get("VPBX_PROJECTIONS_PATH") or projections_path(services.settings.sqlite_path)
+    return projection_db(services.settings.sqlite_path)
+
+
+def projection_db(sqlite_path: str) -> SQLiteProjectionStore:
+    path = os.environ.get("VPBX_PROJECTIONS_PATH") or projections_path(sqlite_path)
     if path not in _stores:
         _stores[path] = SQLiteProjectionStore(path)
     return _stores[path]

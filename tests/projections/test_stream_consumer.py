@@ -1,0 +1,98 @@
+"""AWS path: the events table's DynamoDB stream (moto) fed to the Chalice consumer, twice."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import boto3
+
+from chalicelib.envelopes import wrap
+from chalicelib.projections import stream_consumer
+from chalicelib.projections.runner import Runner
+from chalicelib.projections.store import SQLiteProjectionStore
+from chalicelib.stores.dynamodb import DynamoDBEventStore
+from chalicelib.stores.memory import InMemoryEventStore
+from domain.calls.events import CallStarted, CallStatusChanged, DialEnded, StepDecided
+from domain.projections import calls
+
+T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def a_call(store, sid: str) -> None:  # type: ignore[no-untyped-def]
+    """An inbound call: started, dialled 101 (rings 8 s), answered, 95 s talk, completed."""
+    ids = itertools.count()
+    steps = [(0, [CallStarted(call_sid=sid, from_number="+15550002001", to_number="+15550001000")]),
+             (5, [StepDecided(step=1, node="op", action="ring_extension", awaiting=True,
+                              inputs={"targets": ["101"]}, instructions=[{"verb": "Dial", "targets": []}])]),
+             (108, [DialEnded(node="op", dial_status="completed", duration=95, targets=["101"])]),
+             (110, [CallStatusChanged(status="completed", sequence_number=3, duration=110)])]
+    version = 0
+    for seconds, events in steps:
+        envelopes = wrap(events, tenant_id="demo", stream_id=f"call-{sid}", expected_version=version,
+                         now=T0 + timedelta(seconds=seconds), new_id=lambda: f"{sid}-{next(ids)}",
+                         correlation_id=f"req-{sid}-{seconds}")
+        version = store.append(f"call-{sid}", envelopes, version)
+
+
+def stream_records(url: str, table: str) -> list[dict]:  # type: ignore[type-arg]
+    """All records of the table's stream, shaped as Lambda delivers them to the handler."""
+    ddb = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1")
+    streams = boto3.client("dynamodbstreams", endpoint_url=url, region_name="us-east-1")
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    out = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while it:
+            page = streams.get_records(ShardIterator=it)
+            for r in page["Records"]:
+                d = dict(r["dynamodb"])
+                d["ApproximateCreationDateTime"] = d["ApproximateCreationDateTime"].timestamp()
+                out.append({**r, "dynamodb": d, "eventSourceARN": arn})
+            it = page.get("NextShardIterator") if page["Records"] else None
+    return out
+
+
+def test_a_retried_stream_batch_leaves_the_same_outputs(dynamodb_url, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # given two calls appended to a DynamoDB events table with a stream
+    table = f"events-{uuid.uuid4().hex[:8]}"
+    store = DynamoDBEventStore(table, host=dynamodb_url, create=True)
+    a_call(store, "CA" + "a" * 32)
+    a_call(store, "CA" + "b" * 32)
+    records = stream_records(dynamodb_url, table)
+    assert len(records) == 8
+    monkeypatch.setenv("VPBX_PROJECTIONS_PATH", str(tmp_path / "p.sqlite"))
+    out = SQLiteProjectionStore(tmp_path / "p.sqlite")
+    # when Lambda delivers the batch to the Chalice handler, then retries the whole batch
+    event = {"Records": records}
+    stream_consumer.on_event_records(event, None)
+    once = b"".join(out_dump(out))
+    stream_consumer.on_event_records(event, None)
+    # then nothing changed, and the CDRs are what the embedded path folds from the same events
+    assert b"".join(out_dump(out)) == once
+    memory = InMemoryEventStore()
+    a_call(memory, "CA" + "a" * 32)
+    a_call(memory, "CA" + "b" * 32)
+    embedded = SQLiteProjectionStore(tmp_path / "e.sqlite")
+    Runner(embedded, [calls.projection()]).run(memory.read_log(None, limit=100))
+    assert b"".join(embedded.dump("calls")) == b"".join(out.dump("calls"))
+    cdr = out.state("calls", "call-CA" + "a" * 32)
+    assert cdr is not None and (cdr["outcome"], cdr["ring"], cdr["talk"]) == ("answered", 8.0, 95.0)
+
+
+def test_records_arriving_in_two_overlapping_batches_are_folded_once(dynamodb_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    table = f"events-{uuid.uuid4().hex[:8]}"
+    store = DynamoDBEventStore(table, host=dynamodb_url, create=True)
+    a_call(store, "CA" + "c" * 32)
+    records = stream_records(dynamodb_url, table)
+    out = SQLiteProjectionStore(tmp_path / "p.sqlite")
+    stream_consumer.consume(out, records[:3])
+    stream_consumer.consume(out, records[1:])  # a retry that overlaps what was already folded
+    cdr = out.state("calls", "call-CA" + "c" * 32)
+    assert cdr is not None and len(cdr["events"]) == 4 and cdr["talk"] == 95.0
+
+
+def out_dump(out: SQLiteProjectionStore) -> list[bytes]:
+    return [line for name in ("calls", "agents", "queues", "callbacks") for line in out.dump(name)]
