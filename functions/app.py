@@ -4,11 +4,13 @@ from chalice import Chalice
 from chalicelib import api, media_events, webapp, webhooks
 from chalicelib import billing_api, explain, features, stats_api
 from chalicelib.api import users as users_api
+from chalicelib.api import users_me as users_me_api
 
 app = Chalice(app_name="vpbx")
 app.register_blueprint(webhooks.bp)
 app.register_blueprint(media_events.bp)
 app.register_blueprint(users_api.bp)
+app.register_blueprint(users_me_api.bp)  # a person's own calls and voicemail (issue 8)
 app.register_blueprint(webapp.bp)
 app.register_blueprint(explain.bp)
 app.register_blueprint(features.bp)

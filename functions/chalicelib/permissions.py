@@ -53,6 +53,19 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/users/{user_id}"): "users.manage",
     ("GET", "/api/v1/audit/config"): "audit.read",
     ("GET", "/api/v1/permissions"): SELF,
+    ("GET", "/api/v1/me/calls"): "calls.read_own",
+    ("GET", "/api/v1/me/voicemail"): "voicemail.read_own",
+}
+
+
+# Routes where a person may only act for themselves: (method, route) -> (where, field, wider permission).
+# A signed-in user whose role lacks the wider permission must name their own extension in that
+# path parameter or JSON body field (an agent sets their own presence, dials as themselves).
+OWN_RESOURCES: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("GET", "/api/v1/tenants/{tenant}/agents/{agent}/presence"): ("path", "agent", "agents.manage"),
+    ("POST", "/api/v1/tenants/{tenant}/agents/{agent}/presence"): ("path", "agent", "agents.manage"),
+    ("POST", "/api/v1/tenants/{tenant}/calls"): ("body", "agent", "agents.manage"),
+    ("POST", "/api/v1/calls"): ("body", "agent", "agents.manage"),
 }
 
 

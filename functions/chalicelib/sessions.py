@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from chalicelib import auth
 from chalicelib.auth import AuthError, Principal
 from chalicelib.bootstrap import get_services
 from chalicelib.envelopes import decode_all, wrap
+from chalicelib.permissions import OWN_RESOURCES, has_permission
 from chalicelib.users import User, users_of
 from domain.events import DomainEvent, event
 
@@ -141,6 +143,31 @@ def check_csrf(request: Any, principal: Principal, services: Any = None) -> None
         raise AuthError(403, "missing or wrong CSRF token (send the X-CSRF-Token header)")
 
 
+def check_ownership(request: Any, principal: Principal, services: Any = None) -> None:
+    """auth.REQUEST_CHECKS entry: on OWN_RESOURCES routes a person acts only for their own extension."""
+    if principal.kind != "user":
+        return
+    ctx = getattr(request, "context", None) or {}
+    rule = OWN_RESOURCES.get((str(request.method).upper(), str(ctx.get("resourcePath", ""))))
+    if rule is None:
+        return
+    where, field_name, wider = rule
+    if any(has_permission(role, wider) for role in principal.roles):
+        return
+    if where == "path":
+        value = (getattr(request, "uri_params", None) or {}).get(field_name)
+    else:
+        try:
+            body = json.loads(request.raw_body or b"{}")
+        except ValueError:
+            return  # the view answers 400 for a body that is not JSON
+        value = body.get(field_name) if isinstance(body, dict) else None
+    user = users_of(services or get_services()).get(principal.tenant_id, principal.subject)
+    own = user.extension if user else ""
+    if not own or value != own:
+        raise AuthError(403, f"your role may act only for your own extension ({own or 'none'}), not {value!r}")
+
+
 def session_cookies(services: Any, token: str, csrf: str) -> list[str]:
     secure = "; Secure" if str(services.settings.public_url).startswith("https://") else ""
     age = int(LIFETIME.total_seconds())
@@ -158,8 +185,10 @@ def register() -> None:
     if session_authenticator not in auth.AUTHENTICATORS:
         auth.AUTHENTICATORS.append(session_authenticator)
     checks = getattr(auth, "REQUEST_CHECKS", None)
-    if checks is not None and check_csrf not in checks:
-        checks.append(check_csrf)
+    if checks is not None:
+        for check in (check_csrf, check_ownership):
+            if check not in checks:
+                checks.append(check)
 
 
 register()

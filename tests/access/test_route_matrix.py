@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from chalicelib.permissions import PUBLIC, ROLES, has_permission, known_permission, route_permission
+from chalicelib.permissions import (
+    OWN_RESOURCES,
+    PUBLIC,
+    ROLES,
+    has_permission,
+    known_permission,
+    route_permission,
+)
 from chalicelib.server import load_app_module
 from chalicelib.users import users_of
 from domain.tenant import TenantConfigured
@@ -30,11 +37,21 @@ def call(caller: Caller, method: str, path: str, tenant: str = "demo") -> Any:
     """Call a route with an empty JSON object, as the route's first declared content type."""
     entry = load_app_module().app.routes[path][method]
     ctype = (entry.content_types or ["application/json"])[0]
-    return caller.request(method, concrete(path, tenant), body={}, headers={"Content-Type": ctype})
+    rule = OWN_RESOURCES.get((method, path))
+    body = {rule[1]: OWN_EXTENSION} if rule and rule[0] == "body" else {}
+    return caller.request(method, concrete(path, tenant), body=body, headers={"Content-Type": ctype})
+
+
+OWN_EXTENSION = "101"  # the demo agent's; "own" routes are called for it (permissions.OWN_RESOURCES)
 
 
 def concrete(path: str, tenant: str = "demo") -> str:
-    return PARAM.sub(lambda m: tenant if m.group(1) in ("tenant", "tenant_id") else "no-such-" + m.group(1), path)
+    def fill(m: re.Match[str]) -> str:
+        if m.group(1) in ("tenant", "tenant_id"):
+            return tenant
+        return OWN_EXTENSION if m.group(1) == "agent" else "no-such-" + m.group(1)
+
+    return PARAM.sub(fill, path)
 
 
 ACCESS_WORDS = ("permission", "not valid for tenant", "csrf", "sign in", "credentials", "role")

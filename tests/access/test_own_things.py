@@ -1,0 +1,72 @@
+"""A person acts only for themselves where the table says "own": presence, click-to-call, my calls, my voicemail."""
+
+from __future__ import annotations
+
+import re
+
+from chalicelib.users import users_of
+from tests.access.conftest import PASSWORD, Caller
+from tests.conftest import call_params
+
+SALES, OPERATOR = "CA" + "5" * 32, "CA" + "0" * 32
+
+
+def actions(xml: str) -> list[str]:
+    return re.findall(r'action="([^"]+)"', xml)
+
+
+def unanswered_to_voicemail(gateway, sid: str, digit: str) -> None:  # type: ignore[no-untyped-def]
+    menu = gateway.post("voice", call_params(sid))
+    dial = gateway.follow(actions(menu.body)[0], call_params(sid, CallStatus="in-progress", Digits=digit))
+    vm = gateway.follow(actions(dial.body)[0], call_params(sid, CallStatus="in-progress", DialCallStatus="no-answer"))
+    assert "<Record" in vm.body, vm.body
+    gateway.follow(actions(vm.body)[0], call_params(sid, CallStatus="in-progress", RecordingUrl="https://gw/rec/RE1",
+                                                    RecordingDuration="9", RecordingSid="RE1"))
+    gateway.post("status", call_params(sid, CallStatus="completed", CallDuration="40", SequenceNumber="9"))
+
+
+def test_an_agent_sets_their_own_presence_but_not_a_colleagues(as_role):
+    agent = as_role("agent")  # extension 101
+    assert agent.json("POST", "/api/v1/tenants/demo/agents/101/presence", {"action": "login"})[0] == 200
+    status, body = agent.json("POST", "/api/v1/tenants/demo/agents/102/presence", {"action": "logout"})
+    assert status == 403 and "own extension" in str(body)
+    assert agent.json("GET", "/api/v1/tenants/demo/agents/102/presence")[0] == 403
+    # a supervisor manages anyone's presence
+    assert as_role("supervisor").json("POST", "/api/v1/tenants/demo/agents/102/presence",
+                                      {"action": "login"})[0] == 200
+
+
+def test_an_agent_may_click_to_call_only_as_themselves(as_role):
+    agent = as_role("agent")
+    status, body = agent.json("POST", "/api/v1/tenants/demo/calls", {"agent": "102", "to": "+15550002000"})
+    assert status == 403 and "own extension" in str(body)
+    status, _ = agent.json("POST", "/api/v1/calls", {"agent": "102", "to": "+15550002000"})
+    assert status == 403
+
+
+def test_my_calls_are_the_calls_that_rang_my_extension(as_role, gateway):
+    # given a call that rang the sales group (101 and 102) and one that rang the operator (100)
+    unanswered_to_voicemail(gateway, SALES, "1")
+    unanswered_to_voicemail(gateway, OPERATOR, "0")
+    # when the agent at 101 asks for their calls
+    status, body = as_role("agent").json("GET", "/api/v1/me/calls?from=2026-11-24")
+    # then only the sales call is theirs; the tenant-wide call log stays closed to them
+    assert status == 200 and body["extension"] == "101"
+    assert [c["sid"] for c in body["items"]] == [SALES]
+    assert as_role("agent").json("GET", "/api/v1/tenants/demo/cdrs")[0] == 403
+
+
+def test_my_voicemail_is_the_messages_of_my_own_box(accounts, client, gateway):
+    # given the operator (extension 100, box 100) has an account, and messages in the operator and sales boxes
+    users_of(accounts).add("demo", {"email": "olivia@demo.test", "name": "Olivia", "role": "agent",
+                                    "extension": "100", "password": PASSWORD}, actor="test")
+    unanswered_to_voicemail(gateway, SALES, "1")
+    unanswered_to_voicemail(gateway, OPERATOR, "0")
+    olivia = Caller(client)
+    assert olivia.sign_in("olivia@demo.test").status_code == 200
+    # when she opens her voicemail
+    status, body = olivia.json("GET", "/api/v1/me/voicemail?from=2026-11-24")
+    # then she sees the operator box's message only, with the recording to play
+    assert status == 200
+    assert [(c["sid"], c["voicemail"]["box"], c["voicemail"]["url"]) for c in body["items"]] == \
+        [(OPERATOR, "100", "https://gw/rec/RE1")]
