@@ -1,7 +1,8 @@
 """Contact-center figures per queue and per agent, from the queue, agent and callback projections.
 
 Definitions (docs/statistics.md has them with sources):
-- offered: callers (not scheduled callback tasks) who joined the queue in the period; refused = blocked;
+- offered: callers (not scheduled callback tasks) who joined the queue in the period, including those
+  still waiting; refused = blocked (never joined);
 - answered / abandoned: entries that ended assigned to an agent / with reason ``abandoned``; a caller
   who asked for a callback while waiting is never counted as abandoned;
 - short abandoned: abandoned after waiting at most ``short_abandon_seconds``;
@@ -66,7 +67,10 @@ def queue_stats(queue: str, entries: Iterable[JSON], waiting: Iterable[JSON], in
                 callbacks: Iterable[JSON], members: Iterable[str], settings: Mapping[str, Any], *, since: str,
                 until: str, now: str) -> JSON:
     rows = [e for e in entries if e["queue"] == queue and since <= e["queued_at"] < until]
-    callers = [e for e in rows if e["kind"] == "caller" and e["outcome"] != "refused"]
+    waiting = list(waiting)
+    still = [{"call": w["call"], "queued_at": w["at"], "outcome": "waiting", "callback": w["callback"]}
+             for w in waiting if w["kind"] == "caller" and since <= w["at"] < until]
+    callers = [e for e in rows if e["kind"] == "caller" and e["outcome"] != "refused"] + still
     answered = [e for e in callers if e["outcome"] == "answered"]
     abandoned = [e for e in callers if e["outcome"] == "abandoned" and not e["callback"]]
     short = [e for e in abandoned if e["wait"] <= settings["short_abandon_seconds"]]
