@@ -35,7 +35,7 @@ def new_record(e: StoredEvent) -> JSON:
     return {"sid": sid, "tenant": e.tenant_id, "t": utc(e.occurred_at), "direction": "", "from": "", "to": "",
             "status": "new", "outcome": "", "answered_at": "", "connected_at": "", "ended_at": "", "duration": 0,
             "talk": 0.0, "ring": 0.0, "hold": 0.0, "legs": [], "dialing": None, "voicemail": None,
-            "recordings": [], "transfers": [], "holding": {}, "queue": None, "events": []}
+            "recordings": [], "transfers": [], "holding": None, "holds": [], "picked_up_by": "", "events": []}
 
 
 def evolve(state: JSON | None, e: StoredEvent) -> tuple[JSON | None, list[Row]]:
@@ -140,6 +140,8 @@ def _status(s: JSON, e: StoredEvent) -> JSON | None:
         end = utc(e.occurred_at)
         duration = int(get(e.data, "duration", 0) or 0)
         s.update({"ended_at": end, "duration": duration, "dialing": None})
+        if s["holding"]:  # hung up while on hold: the hold ends with the call
+            _close_hold(s, end, "")
         if s["direction"].startswith("outbound") and s["answered_at"]:
             s["talk"] = s["talk"] + float(duration or seconds_between(s["answered_at"], end))
     return s
@@ -153,6 +155,47 @@ def _media(s: JSON, e: StoredEvent) -> JSON | None:
         s["recordings"] = [*s["recordings"], str(url)]
         return s
     return None
+
+
+@handles("CallTransferred")
+def _transferred(s: JSON, e: StoredEvent) -> JSON | None:
+    if get(e.data, "state", "done") != "done":
+        return None  # an attended transfer still consulting, or declined: not a transfer (yet)
+    s["transfers"] = [*s["transfers"], {"by": get(e.data, "by"), "to": get(e.data, "to"),
+                                        "kind": get(e.data, "kind", "blind"), "at": utc(e.occurred_at),
+                                        "event": e.event_id}]
+    return s
+
+
+@handles("CallHeld")
+def _held(s: JSON, e: StoredEvent) -> JSON | None:
+    if s["holding"]:
+        return None
+    s["holding"] = {"by": get(e.data, "by"), "start": utc(e.occurred_at)}
+    return s
+
+
+@handles("CallResumed")
+def _resumed(s: JSON, e: StoredEvent) -> JSON | None:
+    if not s["holding"]:
+        return None
+    _close_hold(s, utc(e.occurred_at), str(get(e.data, "by")))
+    return s
+
+
+def _close_hold(s: JSON, end: str, by: str) -> None:
+    held = s["holding"]
+    seconds = seconds_between(held["start"], end)
+    s["holds"] = [*s["holds"], {"by": held["by"] or by, "start": held["start"], "end": end, "seconds": seconds}]
+    s["hold"] = s["hold"] + seconds
+    s["holding"] = None
+
+
+@handles("CallPickedUp")
+def _picked_up(s: JSON, e: StoredEvent) -> JSON | None:
+    s["picked_up_by"] = str(get(e.data, "by"))
+    s["answered_at"] = s["answered_at"] or utc(e.occurred_at)
+    return s
 
 
 def _plus(stamp: str, seconds: float) -> str:

@@ -78,12 +78,15 @@ def employee_stats(cdrs: Iterable[JSON], devices: Mapping[str, str]) -> dict[str
                     p["talk_seconds"] += float(leg["talk"])
                 elif not leg["answered_by"]:
                     _count(p, "incoming_missed", sid)
+        picker = extension_of(str(c.get("picked_up_by") or ""), devices) or str(c.get("picked_up_by") or "")
+        if picker and not any(leg["answered_by"] for leg in c["legs"]):
+            _count(person(picker), "incoming_answered", sid)
         for tr in c.get("transfers") or ():
             if tr.get("by"):
-                _count(person(str(tr["by"])), "transfers", sid)
+                _count(person(extension_of(str(tr["by"]), devices) or str(tr["by"])), "transfers", sid)
         for hold in c.get("holds") or ():
             if hold.get("by"):
-                p = person(str(hold["by"]))
+                p = person(extension_of(str(hold["by"]), devices) or str(hold["by"]))
                 p["hold_seconds"] += float(hold.get("seconds", 0))
                 if sid not in p["calls"]["hold"]:
                     p["calls"]["hold"].append(sid)
