@@ -192,14 +192,14 @@ class RecordingGateway(Gateway):
         return super().post(url, params)
 
 
-def test_a_caller_leaves_a_voicemail_and_the_supervisor_plays_it(page, vpbx, recording_server):
+def test_a_caller_leaves_a_voicemail_and_the_admin_plays_it(page, vpbx, recording_server):
     # given a caller who picks sales (1), nobody answers, and they leave a message
     gw = RecordingGateway(base_url=vpbx.url, public_url=vpbx.url, tenant="demo", auth_token=TOKEN, say=lambda _: None)
     gw.recording_url = recording_server
     transcript = gw.call(DEMO_NUMBER, "+15550003000", Script(digits=["1"], dial=["no-answer"], record_seconds=2))
     assert any("recording a message" in line for line in transcript)
-    # when the supervisor opens the voicemail inbox
-    sign_in(page, vpbx, "supervisor@demo.test")
+    # when the admin opens the voicemail inbox
+    sign_in(page, vpbx, "admin@demo.test")
     page.goto(vpbx.url + "/app/#/voicemail")
     message = page.get_by_test_id("voicemail").filter(has_text="+15550003000")
     message.wait_for()

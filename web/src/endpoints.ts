@@ -9,6 +9,8 @@ export const ep = {
   totp: "/api/v1/auth/totp",
   totpConfirm: "/api/v1/auth/totp/confirm",
   users: "/api/v1/users",
+  myCalls: (q: string) => `/api/v1/me/calls${q}`,
+  myVoicemail: (q: string) => `/api/v1/me/voicemail${q}`,
   audit: "/api/v1/audit/config",
   collection: (t: string, name: string) => `${tenantPath(t)}/${name}`,
   openapi: "/api/v1/openapi.json",

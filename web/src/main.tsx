@@ -96,7 +96,7 @@ function Route(props: { me: Me; hash: string }) {
     case "audit":
       return <Audit />;
     case "voicemail":
-      return <Voicemail tenant={t} />;
+      return <Voicemail tenant={t} all={can(props.me, "voicemail.read")} />;
     case "recordings":
       return <Recordings tenant={t} />;
     case "faxes":

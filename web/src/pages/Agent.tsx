@@ -14,7 +14,7 @@ export function AgentView(props: { me: Me }) {
   const presence = useGet<any>(ext ? ep.presence(t, ext) : null, 5000);
   const today = new Date().toISOString().slice(0, 10);
   const from = new Date(Date.now() - 6 * 86400000).toISOString().slice(0, 10);
-  const calls = useGet<any>(ext ? ep.cdrs(t, `?from=${from}&to=${today}&extension=${encodeURIComponent(ext)}`) : null);
+  const calls = useGet<any>(ext ? ep.myCalls(`?from=${from}&to=${today}`) : null);
   const [number, setNumber] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [note, setNote] = useState("");
@@ -67,7 +67,7 @@ export function AgentView(props: { me: Me }) {
       <section aria-labelledby="mc"><h2 id="mc">My calls (last 7 days)</h2>
         <Status state={calls} what="My calls">
           {(d) => <Table columns={[["sid", "Call"], ["t", "Started"], ["from", "From"], ["to", "To"], ["outcome", "Result"]]}
-            rows={d.cdrs ?? []} rowHref={(r) => `#/calls/${encodeURIComponent(r.sid)}`} empty="No calls yet." />}
+            rows={(d.items ?? []).map((c: any) => ({ ...c, t: (c.t ?? "").slice(0, 16).replace("T", " ") }))} rowHref={(r) => `#/calls/${encodeURIComponent(r.sid)}`} empty="No calls yet." />}
         </Status>
       </section>
     </Page>

@@ -9,14 +9,16 @@ function lastDays(days: number): string {
 }
 
 /** Voicemail inbox: the calls that left a message (from the call records), each with a player. */
-export function Voicemail(props: { tenant: string }) {
+export function Voicemail(props: { tenant: string; all: boolean }) {
   const [days, setDays] = useState(7);
-  const calls = useGet<any>(ep.cdrs(props.tenant, `?${lastDays(days)}&outcome=voicemail`));
+  // people who may read every box see the tenant's messages; everyone else their own box
+  const calls = useGet<any>(props.all ? ep.cdrs(props.tenant, `?${lastDays(days)}&outcome=voicemail`)
+    : ep.myVoicemail(`?${lastDays(days)}`));
   return (
     <Page title="Voicemail" actions={<Period days={days} setDays={setDays} />}>
       <Status state={calls} what="The voicemail inbox">
         {(d) => {
-          const messages = (d.cdrs ?? []).filter((c: any) => c.voicemail);
+          const messages = (d.cdrs ?? d.items ?? []).filter((c: any) => c.voicemail);
           return messages.length ? (
             <ul class="media-list" aria-label="Messages">{messages.map((c: any) => (
               <li data-testid="voicemail">
