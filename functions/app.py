@@ -1,8 +1,8 @@
 """vpbx Chalice app: thin; every feature is a blueprint in chalicelib."""
 
 from chalice import Chalice
-from chalicelib import api, media_events, webapp, webhooks
-from chalicelib import billing_api, explain, features, stats_api
+
+from chalicelib import api, billing_api, explain, features, media_events, stats_api, webapp, webhooks
 from chalicelib.api import users as users_api
 from chalicelib.api import users_me as users_me_api
 
