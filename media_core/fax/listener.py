@@ -73,7 +73,15 @@ class FaxSessionProtocol(asyncio.DatagramProtocol):
         self._timer = loop.call_later(DIS_REPEAT_S, self._repeat_dis)
 
     def _repeat_dis(self) -> None:
-        if self._done or self.receiver.machine.phase is not Phase.AWAIT_DCS or self._dis_sent >= DIS_ATTEMPTS:
+        # Only the opening DIS is repeated: once a DCS has been seen, AWAIT_DCS means "retrain after
+        # RTP/FTT/EOM", and repeating our last answer then would confuse the sender.
+        phase = self.receiver.machine.phase
+        if (
+            self._done
+            or phase is not Phase.AWAIT_DCS
+            or self.receiver.dcs is not None
+            or self._dis_sent >= DIS_ATTEMPTS
+        ):
             return
         self._dis_sent += 1
         for ifp in self.receiver.last_response():

@@ -24,6 +24,7 @@ from media_core.fax.document import FaxDocument
 from media_core.fax.listener import FaxSessionProtocol
 from media_core.fax.render import render
 from media_core.fax.session import FaxReceiver
+from media_core.fax.t4 import warm_up
 
 log = logging.getLogger("media_core.fax")
 
@@ -60,7 +61,9 @@ class FaxSessions:
     ) -> FaxSession:
         loop = asyncio.get_running_loop()
         sid = uuid.uuid4().hex
-        receiver = FaxReceiver(t38_version=1 if version >= 1 else 0)  # v1-v3 share the 2002 encoding
+        receiver = FaxReceiver(
+            t38_version=1 if version >= 1 else 0, live=True
+        )  # v1-v3 share the 2002 encoding
 
         def on_done(doc: FaxDocument) -> None:
             task = loop.create_task(self._deliver(sid, doc))
@@ -143,6 +146,7 @@ async def delete_session(request: web.Request) -> web.Response:
 
 def add_fax_routes(app: web.Application, config: MediaConfig, mailer: Mailer | None = None) -> None:
     """Mount the fax control API and its session registry on the media server's app."""
+    warm_up()
 
     async def run_blocking(fn: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, fn)

@@ -27,6 +27,7 @@ MAX_NON_ECM_PAGE = 4 << 20  # ~ 20 min of V.17 data: anything longer is an endle
 MAX_PAGES = 200
 MAX_WARNINGS = 100
 _POST_PAGE = {Fcf.MPS: Input.MPS, Fcf.EOM: Input.EOM, Fcf.EOP: Input.EOP}
+_POOR = {Fcf.MPS: Input.MPS_POOR, Fcf.EOM: Input.EOM_POOR, Fcf.EOP: Input.EOP_POOR}  # > 5 % bad lines: RTP
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,17 @@ FaxEvent = PageReceived | FaxEnded
 class FaxReceiver:
     """Feed ``receive_datagram``; read ``next_event`` and ``outgoing`` (IFPs to send, listener only)."""
 
-    def __init__(self, t38_version: int = 0, local_ident: str = "", max_rows: int = DEFAULT_MAX_ROWS) -> None:
+    def __init__(
+        self,
+        t38_version: int = 0,
+        local_ident: str = "",
+        max_rows: int = DEFAULT_MAX_ROWS,
+        live: bool = False,
+    ) -> None:
+        # live: our answers reach the sender (listener). Replaying a capture they do not, so there
+        # TCF is always taken as good and every page as acceptable, whatever the real receiver said
+        # (a retrain or resend then shows up as a DCS, which every phase accepts).
+        self.live = live
         self.version = t38_version
         self.local_ident = local_ident
         self.max_rows = max_rows
@@ -91,10 +102,12 @@ class FaxReceiver:
             return
         if not isinstance(packet, DataPacket):
             self._link.indicator()
+            self._end_tcf()  # the TCF's sig-end was lost: the next signal ends it just as well
             return
         for f in packet.fields:
             item = self._link.field(f)
             if isinstance(item, HdlcFrame):
+                self._end_tcf()
                 self._hdlc_frame(item.data, item.good)
             elif isinstance(item, T4Burst):
                 self._non_ecm(item.data, item.end)
@@ -106,11 +119,7 @@ class FaxReceiver:
             if len(self._tcf) < 65536:
                 self._tcf += data
             if end:
-                # TCF is 1.5 s of zeros (T.30 §5.3.6.1.3); allow a little line noise
-                ones = sum(1 for b in self._tcf if b)
-                ok = len(self._tcf) > 0 and ones * 10 <= len(self._tcf)
-                self._tcf.clear()
-                self._step(Input.TCF_OK if ok else Input.TCF_BAD)
+                self._end_tcf()
         elif phase in (Phase.AWAIT_PAGE, Phase.RECEIVING):
             if data and phase is Phase.AWAIT_PAGE:
                 self._step(Input.IMAGE_DATA)
@@ -118,6 +127,15 @@ class FaxReceiver:
                 self._page += data
             if end:
                 self._step(Input.IMAGE_END)
+
+    def _end_tcf(self) -> None:
+        if self.machine.phase is not Phase.AWAIT_TCF or not self._tcf:
+            return
+        # TCF is 1.5 s of zeros (T.30 §5.3.6.1.3); allow a little line noise, and a lost packet or two
+        ones = sum(1 for b in self._tcf if b)
+        ok = not self.live or ones * 10 <= len(self._tcf)
+        self._tcf.clear()
+        self._step(Input.TCF_OK if ok else Input.TCF_BAD)
 
     # ---- HDLC control and ECM frames ---------------------------------------------------------
     def _hdlc_frame(self, frame: bytes, good: bool) -> None:
@@ -142,10 +160,15 @@ class FaxReceiver:
             self.dcs = fr.parse_dcs(fif)
             self._step(Input.DCS)
         elif fcf in _POST_PAGE:
-            if self._page and self.machine.phase in (Phase.RECEIVING, Phase.POST_PAGE):
-                self._finish_page(bytes(self._page))
+            if self.machine.phase not in (Phase.RECEIVING, Phase.POST_PAGE):
+                self._out.extend(self._last_response)  # a repeat: our answer was lost
+                return
+            poor = False
+            if self._page:
+                page = self._finish_page(bytes(self._page))
                 self._page.clear()
-            self._step(_POST_PAGE[Fcf(fcf)])
+                poor = self.live and page is not None and page.decoded.bad_rows * 20 > page.decoded.rows
+            self._step((_POOR if poor else _POST_PAGE)[Fcf(fcf)])
         elif fcf == Fcf.PPS and len(fif) >= 4:
             self._pps(fif)
         elif fcf == Fcf.CTC:
@@ -178,17 +201,18 @@ class FaxReceiver:
         else:
             self._step(Input.PPS_NULL)
 
-    def _finish_page(self, data: bytes) -> None:
+    def _finish_page(self, data: bytes) -> FaxPage | None:
         if len(self._pages) >= MAX_PAGES or self.dcs is None:
             self._warn("page dropped: " + ("too many pages" if self.dcs else "no DCS seen"))
-            return
+            return None
         decoded = decode_page(data, self.dcs.width, self.dcs.encoding, self.max_rows)
         if decoded.rows == 0:
             self._warn("page without any decodable row dropped")
-            return
+            return None
         page = FaxPage(len(self._pages) + 1, decoded, self.dcs.dpi, self.dcs.encoding, self.dcs.ecm)
         self._pages.append(page)
         self._events.append(PageReceived(page))
+        return page
 
     # ---- T.30 steps and responses --------------------------------------------------------------
     def _step(self, event: Input, fif: bytes = b"") -> None:

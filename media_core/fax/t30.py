@@ -36,6 +36,9 @@ class Input(Enum):
     MPS = "MPS or PPS-MPS, page complete"
     EOM = "EOM or PPS-EOM, page complete"
     EOP = "EOP or PPS-EOP, page complete"
+    MPS_POOR = "MPS after a page with many bad lines"
+    EOM_POOR = "EOM after a page with many bad lines"
+    EOP_POOR = "EOP after a page with many bad lines"
     PPS_NULL = "PPS-NULL, block complete"
     BLOCK_INCOMPLETE = "PPS with frames missing"
     CTC = "CTC"
@@ -52,6 +55,11 @@ for _src in (P.RECEIVING, P.POST_PAGE):
             (_src, I.MPS): (P.AWAIT_PAGE, Fcf.MCF),
             (_src, I.EOM): (P.AWAIT_DCS, Fcf.MCF),
             (_src, I.EOP): (P.AWAIT_DCN, Fcf.MCF),
+            # RTP: page kept, but retrain first (T.30 §5.3.6.1.7). We never send RTN: a page resent
+            # after RTN cannot be told from the next page, so a damaged page is kept instead.
+            (_src, I.MPS_POOR): (P.AWAIT_DCS, Fcf.RTP),
+            (_src, I.EOM_POOR): (P.AWAIT_DCS, Fcf.RTP),
+            (_src, I.EOP_POOR): (P.AWAIT_DCN, Fcf.RTP),
             (_src, I.PPS_NULL): (P.AWAIT_PAGE, Fcf.MCF),
             (_src, I.BLOCK_INCOMPLETE): (P.POST_PAGE, Fcf.PPR),
             (_src, I.IMAGE_END): (P.POST_PAGE, None),
@@ -75,11 +83,12 @@ TRANSITIONS: dict[tuple[Phase, Input], tuple[Phase, Fcf | None]] = {
     (P.POST_PAGE, I.CTC): (P.POST_PAGE, Fcf.CTR),
     (P.POST_PAGE, I.EOR): (P.AWAIT_PAGE, Fcf.ERR),
     (P.POST_PAGE, I.RR): (P.POST_PAGE, Fcf.MCF),
-    # The sender repeats a post-message command when our MCF got lost: answer it again.
-    (P.AWAIT_PAGE, I.MPS): (P.AWAIT_PAGE, Fcf.MCF),
-    (P.AWAIT_PAGE, I.PPS_NULL): (P.AWAIT_PAGE, Fcf.MCF),
+    # A post-message command repeated because our answer got lost is answered by the engine
+    # repeating that answer; it is not a transition.
+    (P.AWAIT_PAGE, I.PPS_NULL): (P.AWAIT_PAGE, Fcf.MCF),  # ECM: repeated PPS of the block just joined
     (P.AWAIT_DCS, I.EOM): (P.AWAIT_DCS, Fcf.MCF),
     (P.AWAIT_DCN, I.EOP): (P.AWAIT_DCN, Fcf.MCF),
+    (P.AWAIT_PAGE, I.MPS): (P.AWAIT_PAGE, Fcf.MCF),
     **_POST_PAGE_ROWS,
     **{(s, I.DCN): (P.DONE, None) for s in P if s is not P.DONE},
 }

@@ -95,3 +95,15 @@ def decode_page(data: bytes, width: int, encoding: Encoding, max_rows: int = DEF
         bad_rows=int(bad),
         end=PageEnd(int(status)),
     )
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) both kernels now, not inside the first live session.
+
+    The first call otherwise stalls the event loop for 0.3 s (cached) to several seconds (cold), long
+    enough for a sender to hit T.30 timer T4 and repeat its post-message command.
+    """
+    blank = bytes([0x00, 0x10, 0x01, 0x00, 0x10, 0x01])  # EOL EOL: an empty page
+    decode_page(blank, 8, Encoding.MH, max_rows=1)
+    decode_page(blank, 8, Encoding.MR, max_rows=1)
+    decode_page(blank, 8, Encoding.MMR, max_rows=1)

@@ -1,6 +1,10 @@
 /* Test oracle: spandsp 0.0.6's T.38 terminal as the *sending* fax, talking UDPTL over a real UDP
- * socket to the receiver under test (our listener). Time runs up to 20x faster than real time: each
- * 20 ms step waits at most 1 ms for datagrams. Every DROP_EVERY-th large IFP is not sent, so
+ * socket to the receiver under test (our listener). A 20 ms step normally waits at most 1 ms for
+ * datagrams, so pages stream ~20x faster than real time; but once the sender has gone quiet (it sent
+ * the no-signal indicator and waits for an answer) steps take the full 20 ms until a datagram
+ * arrives, so T.30 timers such as T4 keep their real-time meaning and a busy test machine cannot
+ * make the receiver look late.
+ * Every DROP_EVERY-th large IFP is not sent, so
  * the receiver has to ask for it again (ECM PPR) or lose lines (non-ECM).
  *
  * usage: spandsp_udp_sender TX.tif HOST PORT ECM COMPRESSIONS T38VERSION DROP_EVERY
@@ -21,7 +25,7 @@ static struct sockaddr_in peer;
 static uint16_t tx_seq;
 static uint8_t prev[2][1500];
 static int prev_len[2];
-static int drop_every, big_count, done, result;
+static int drop_every, big_count, done, result, awaiting;
 
 static int put_len(uint8_t *p, int len)
 {
@@ -33,6 +37,7 @@ static int tx_handler(t38_core_state_t *s, void *user_data, const uint8_t *buf, 
 {
     uint8_t pkt[4600];
     (void) s; (void) user_data;
+    awaiting = len == 1 && buf[0] == 0x00;  /* indicator no-signal: our carrier is off */
     int n = 0;
     pkt[n++] = (uint8_t) (tx_seq >> 8);
     pkt[n++] = (uint8_t) tx_seq;
@@ -102,9 +107,10 @@ int main(int argc, char *argv[])
         span_log_set_level(t30_get_logging_state(t30), level);
     }
     struct pollfd pfd = { .fd = sock, .events = POLLIN };
-    for (int step = 0; step < 30000 && !done; step++) {
+    for (int step = 0; step < 12000 && !done; step++) {
         t38_terminal_send_timeout(term, 160);
-        while (poll(&pfd, 1, 1) > 0) {
+        while (poll(&pfd, 1, awaiting ? 20 : 1) > 0) {
+            awaiting = 0;
             uint8_t buf[4096];
             ssize_t got = recv(sock, buf, sizeof(buf), 0);
             if (got < 4)

@@ -18,6 +18,11 @@ from PIL import Image, ImageSequence
 
 from media_core.blobstore import LocalBlobStore
 from media_core.config import MediaConfig
+from media_core.fax.document import FaxDocument
+from media_core.fax.frames import Fcf
+from media_core.fax.listener import FaxSessionProtocol
+from media_core.fax.session import FaxReceiver
+from media_core.fax.t4 import warm_up
 from media_core.server import create_app
 from tests.fax import spandsp_sessions as ss
 
@@ -144,3 +149,45 @@ def test_spandsp_fax_over_udp_is_stored_mailed_and_reported(
     assert mail["To"] == "alice@example.test" and mail["From"] == "fax@vpbx.test"
     pdfs = [p.get_payload(decode=True) for p in mail.walk() if p.get_content_type() == "application/pdf"]
     assert len(pdfs) == 1 and pdfs[0] == blobs.get(data["blob_keys"]["pdf"]) and pdfs[0].startswith(b"%PDF")
+
+
+def test_lossy_non_ecm_pages_are_kept_and_answered_with_rtp(source_tiffs) -> None:
+    # given our listener engine, answering live, and spandsp losing every 6th image packet (no ECM)
+    warm_up()
+
+    async def run() -> tuple[FaxDocument, list[int], int]:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[FaxDocument] = loop.create_future()
+        rx = FaxReceiver(live=True)
+        answers: list[int] = []
+        respond = rx._respond
+
+        def spy(fcf, fif=b""):  # type: ignore[no-untyped-def]
+            if fcf is not None:
+                answers.append(int(fcf))
+            respond(fcf, fif)
+
+        rx._respond = spy  # type: ignore[method-assign]
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: FaxSessionProtocol(rx, done.set_result), local_addr=("127.0.0.1", 0)
+        )
+        port = transport.get_extra_info("sockname")[1]
+        sender = await asyncio.create_subprocess_exec(
+            str(ss.helper(ss.UDP_SOURCE)),
+            str(source_tiffs["fine"]),
+            "127.0.0.1",
+            str(port),
+            "0",
+            str(ss.T4_1D),
+            "0",
+            "6",
+            stdout=subprocess.PIPE,
+        )
+        await asyncio.wait_for(sender.communicate(), 60)
+        return await asyncio.wait_for(done, 10), answers, sender.returncode or 0
+
+    doc, answers, rc = asyncio.run(run())
+    # then the sender finished normally, every page arrived, damaged pages were answered RTP (retrain)
+    assert rc == 0 and doc.completed and len(doc.pages) == 3
+    assert all(p.decoded.bad_rows * 20 > p.decoded.rows for p in doc.pages)
+    assert answers.count(Fcf.RTP) == 3 and Fcf.MCF not in answers
