@@ -105,7 +105,36 @@ def _(e: CallerLeft, s: QueueState) -> QueueState:
 
 
 def fold(events: Iterable[DomainEvent]) -> QueueState:
-    s = QueueState()
+    """The same result as applying ``evolve`` event by event, built with local dicts (lines get long)."""
+    waiting: dict[str, Entry] = {}
+    seen: set[str] = set()
+    assigned: dict[str, str] = {}
+    outcome: dict[str, str] = {}
+    last_by_number: dict[str, str] = {}
+    arrivals = answered = total_wait = 0
+    last_agent = ""
     for e in events:
-        s = evolve(e, s)
-    return s
+        if isinstance(e, CallerQueued):
+            if e.call_sid not in waiting:
+                waiting[e.call_sid] = Entry(e.call_sid, e.number, e.priority, e.at, arrivals, e.kind, e.task_id,
+                                            e.node, e.step)
+                seen.add(e.call_sid)
+                arrivals += 1
+        elif isinstance(e, CallerCallbackRequested):
+            if e.call_sid in waiting:
+                waiting[e.call_sid] = replace(waiting[e.call_sid], kind="callback")
+        elif isinstance(e, CallerAssigned):
+            waiting.pop(e.call_sid, None)
+            assigned[e.call_sid] = e.agent
+            outcome[e.call_sid] = "bridged"
+            last_by_number[e.number] = e.agent
+            last_agent = e.agent
+            answered += 1
+            total_wait += e.waited_seconds
+        elif isinstance(e, CallerLeft):
+            if e.call_sid in waiting:
+                del waiting[e.call_sid]
+                outcome[e.call_sid] = e.reason
+    return QueueState(waiting=waiting, seen=frozenset(seen), arrivals=arrivals, assigned=assigned, outcome=outcome,
+                      last_agent_by_number=last_by_number, last_assigned_agent=last_agent, answered=answered,
+                      total_wait=total_wait)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
+
 from chalicelib.auth import create_api_key
 from chalicelib.callcenter.streams import agent_stream, load_events
 from chalicelib.server import load_app_module

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from tests.callcenter.conftest import CallCenter, cc_config, setup_callcenter
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -112,3 +112,22 @@ def test_bad_queue_settings_name_the_field() -> None:
         parse_queue("q", {"ring_seconds": 1})
     with pytest.raises(QueueConfigError, match=r"queues.q.exit_key"):
         parse_queue("q", {"exit_key": "12"})
+
+
+def test_the_fast_line_fold_agrees_with_applying_events_one_by_one() -> None:
+    from domain.callcenter.events import CallerCallbackRequested, CallerLeft
+    from domain.callcenter.queue_state import QueueState, evolve
+
+    events = [CallerQueued("CA1", "+1", 0, "2026-11-24T14:00:00+00:00"),
+              CallerQueued("CA2", "+2", 5, "2026-11-24T14:01:00+00:00"),
+              CallerQueued("CA1", "+1", 0, "2026-11-24T14:02:00+00:00"),
+              CallerCallbackRequested("CA1", "+1", "2026-11-24T14:03:00+00:00"),
+              CallerAssigned("CA2", "b", "o1", "+2", "2026-11-24T14:04:00+00:00", 180),
+              CallerQueued("CA3", "+3", 0, "2026-11-24T14:05:00+00:00"),
+              CallerLeft("CA3", "abandoned", "2026-11-24T14:06:00+00:00", 60),
+              CallerLeft("CA9", "abandoned", "2026-11-24T14:06:00+00:00", 60)]
+    stepwise = QueueState()
+    for e in events:
+        stepwise = evolve(e, stepwise)
+    assert fold_line(events) == stepwise
+    assert stepwise.line()[0].kind == "callback" and stepwise.outcome == {"CA2": "bridged", "CA3": "abandoned"}

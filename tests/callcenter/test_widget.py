@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
+
 from chalicelib.server import load_app_module
 from tests.callcenter.conftest import CallCenter, setup_callcenter
 

@@ -68,7 +68,11 @@ def handle_queue(services: Services, tenant: TenantSnapshot, query: Mapping[str,
         return [CallerQueued(call_sid, number, prio, now.isoformat(), query.get("node", ""),
                              int(query.get("step", "0") or 0))]
 
-    decide_and_append(services, t, queue_stream(t, queue), join, request_id)
+    cached, _ = _line(services, t, queue)
+    if call_sid in cached.seen:  # the usual hold-loop fetch: no write, no full reload
+        joined["outcome"] = cached.outcome.get(call_sid, "waiting")
+    else:
+        decide_and_append(services, t, queue_stream(t, queue), join, request_id)
     outcome = joined.get("outcome", "waiting")
     if outcome in ("full", "empty"):
         return overflow(services, tenant, cfg, call_sid, number, query, outcome, params, request_id)

@@ -7,9 +7,12 @@ the stream is read again and the decision is made again (the loser re-decides).
 from __future__ import annotations
 
 import random
+import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from chalicelib.bootstrap import Services
 from chalicelib.envelopes import decode_all, wrap
@@ -43,14 +46,36 @@ def load_events(services: Services, stream: str) -> tuple[list[DomainEvent], int
     return decode_all(stored), version
 
 
+# Per store object (weakly held: a new store never sees an old store's entries), stream -> (version, fold).
+_caches: weakref.WeakKeyDictionary[Any, dict[str, tuple[int, Any]]] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def _cached(services: Services, stream: str, fold: Callable[[list[DomainEvent]], Any]) -> tuple[Any, int]:
+    """A stream's fold, recomputed only when the stream's version moved (folds are pure, so this is safe)."""
+    version = services.store.stream_version(stream)
+    with _cache_lock:
+        cache = _caches.setdefault(services.store, {})
+        hit = cache.get(stream)
+    if hit is not None and hit[0] == version:
+        return hit[1], version
+    events, version = load_events(services, stream)
+    state = fold(events)
+    with _cache_lock:
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[stream] = (version, state)
+    return state, version
+
+
 def load_agent(services: Services, tenant: str, agent: str) -> tuple[agent_fold.AgentState, int]:
-    events, version = load_events(services, agent_stream(tenant, agent))
-    return agent_fold.fold(agent, events), version
+    state, version = _cached(services, agent_stream(tenant, agent), lambda ev: agent_fold.fold(agent, ev))
+    return state, version
 
 
 def load_queue(services: Services, tenant: str, queue: str) -> tuple[queue_fold.QueueState, int]:
-    events, version = load_events(services, queue_stream(tenant, queue))
-    return queue_fold.fold(events), version
+    state, version = _cached(services, queue_stream(tenant, queue), queue_fold.fold)
+    return state, version
 
 
 def load_callbacks(services: Services, tenant: str) -> tuple[callback_fold.CallbackBook, int]:
