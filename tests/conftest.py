@@ -98,6 +98,25 @@ def gateway(services: Services) -> Gateway:
     return Gateway(services)
 
 
+def _serial_moto_server_class():  # type: ignore[no-untyped-def]
+    from moto.moto_server.threaded_moto_server import MotoRequestHandler, ThreadedMotoServer
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    class SerialMotoServer(ThreadedMotoServer):
+        """moto's server mode answering one request at a time. moto applies TransactWriteItems item
+        by item without a lock, so concurrent requests on its threaded server could interleave two
+        transactions; DynamoDB itself is atomic, and a serial endpoint is too."""
+
+        def _server_entry(self) -> None:
+            app = DomainDispatcherApplication(create_backend_app)
+            self._server = make_server(self._ip_address, self._port, app, False, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return SerialMotoServer
+
+
 @pytest.fixture(scope="session")
 def dynamodb_url() -> Iterator[str]:
     """VPBX_TEST_DYNAMODB_URL if set, else moto's server mode started on a free port."""
@@ -108,10 +127,8 @@ def dynamodb_url() -> Iterator[str]:
     if external:
         yield external
         return
-    from moto.server import ThreadedMotoServer
-
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = _serial_moto_server_class()(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"
     server.stop()

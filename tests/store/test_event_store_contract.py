@@ -113,22 +113,27 @@ def test_concurrent_writers_at_the_same_version_exactly_one_wins(store: EventSto
 
 def test_concurrent_writers_that_retry_lose_no_event(store: EventStore) -> None:
     writers, each = 4, 5
+    errors: list[BaseException] = []
 
     def write(i: int) -> None:
-        for j in range(each):
-            while True:
-                version = store.stream_version("counter")
-                try:
-                    store.append("counter", [ev("counter", version + 1, writer=i, j=j)], version)
-                    break
-                except ConcurrencyError:
-                    continue
+        try:
+            for j in range(each):
+                while True:
+                    version = store.stream_version("counter")
+                    try:
+                        store.append("counter", [ev("counter", version + 1, writer=i, j=j)], version)
+                        break
+                    except ConcurrencyError:
+                        continue
+        except BaseException as exc:  # a writer that dies must fail the test, not vanish
+            errors.append(exc)
 
     threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert errors == []
     events, version = store.load("counter")
     assert version == writers * each
     assert sorted((e.data["writer"], e.data["j"]) for e in events) == [(i, j) for i in range(writers) for j in range(each)]

@@ -93,8 +93,10 @@ class DynamoDBEventStore:
                 for e in events:
                     tx.save(self._item(e), condition=self.model.stream_id.does_not_exist())
         except TransactWriteError as exc:
-            reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
-            if "ConditionalCheckFailed" in reasons:
+            reasons = {r.code for r in (exc.cancellation_reasons or []) if r is not None}
+            # TransactionConflict: another transaction touched the same item at the same moment.
+            # Nothing of ours was written either way, so both mean "reload and decide again".
+            if reasons & {"ConditionalCheckFailed", "TransactionConflict"}:
                 raise ConcurrencyError(stream_id, expected_version) from exc
             raise
         return expected_version + len(events)
