@@ -24,7 +24,7 @@ setup-system: $(STAMP)
 web: $(STAMP)
 	@if [ -f web/package.json ]; then bash infra/build-web.sh; fi
 
-run: setup-system web
+run: setup web
 	$(BIN)/vpbx serve --port $(PORT) --seed-demo
 
 lint: $(STAMP)
