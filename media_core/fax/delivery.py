@@ -6,6 +6,8 @@ mailer, event poster) is passed in, so tests use moto, aiosmtpd and a local aioh
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import smtplib
 import uuid
 from collections.abc import Awaitable, Callable
@@ -21,6 +23,7 @@ from media_core.fax.document import FaxDocument
 from media_core.fax.render import RenderedFax
 
 EVENT_TYPE = "FaxReceived"
+log = logging.getLogger("media_core.fax")
 
 
 class Mailer(Protocol):
@@ -113,20 +116,23 @@ def build_mail(info: FaxSessionInfo, doc: FaxDocument, pdf: bytes, sender: str) 
     return msg
 
 
-async def post_event(backend_url: str, token: str | None, event: dict[str, Any], attempts: int = 3) -> bool:
+async def post_event(
+    backend_url: str, token: str | None, event: dict[str, Any], attempts: int = 4, backoff_s: float = 0.5
+) -> bool:
     """POST {backend_url}/media/events with the bearer token; retries on 5xx and network errors."""
     url = backend_url.rstrip("/") + "/media/events"
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-        for _ in range(attempts):
+        for attempt in range(attempts):
             try:
                 async with session.post(url, json=event, headers=headers) as resp:
                     if resp.status < 300:
                         return True
                     if resp.status < 500:
-                        return False
+                        return False  # the backend refused it: retrying would not help
             except (aiohttp.ClientError, TimeoutError):
                 pass
+            await asyncio.sleep(backoff_s * 2**attempt)
     return False
 
 
@@ -151,8 +157,8 @@ class FaxDelivery:
         rendered: RenderedFax = await self.run_blocking(lambda: self.render(doc))
         keys = await self.run_blocking(lambda: store(self.blobs, info, rendered))
         event = build_event(info, doc, keys, self.now(), self.new_id())
-        if self.backend_url:
-            await post_event(self.backend_url, self.token, event)
+        if self.backend_url and not await post_event(self.backend_url, self.token, event):
+            log.error("FaxReceived %s for %s not accepted by the backend", event["event_id"], info.call_sid)
         if self.mailer is not None and info.email:
             mail = build_mail(info, doc, rendered.pdf, self.mail_from)
             mailer = self.mailer

@@ -27,6 +27,7 @@ from media_core.fax.session import FaxReceiver
 from media_core.fax.t4 import warm_up
 
 log = logging.getLogger("media_core.fax")
+KEEP_FINISHED_S = 600.0
 
 
 @dataclass
@@ -86,6 +87,8 @@ class FaxSessions:
             log.exception("fax delivery failed for %s", session.info.call_sid)
             session.result = {"error": "delivery failed"}
         session.done.set()
+        # keep the finished session for status queries for a while, then forget it (bounded memory)
+        asyncio.get_running_loop().call_later(KEEP_FINISHED_S, self.sessions.pop, sid, None)
 
     async def close(self) -> None:
         for s in self.sessions.values():

@@ -8,6 +8,7 @@ log into UDPTL datagrams (with redundancy, FEC, repeats, loss) and pcap/pcapng c
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import struct
 import subprocess
@@ -34,7 +35,7 @@ def helper(source: Path = SOURCE) -> Path:
         flags = subprocess.run(
             ["pkg-config", "--cflags", "--libs", "spandsp"], check=True, capture_output=True, text=True
         ).stdout.split()
-        tmp = exe.with_suffix(".tmp")
+        tmp = exe.with_name(f"{exe.name}.{os.getpid()}.tmp")  # pytest-xdist workers may build at once
         subprocess.run(["gcc", "-O1", "-o", str(tmp), str(source), *flags, "-ltiff"], check=True)
         tmp.replace(exe)
     return exe

@@ -191,3 +191,41 @@ def test_lossy_non_ecm_pages_are_kept_and_answered_with_rtp(source_tiffs) -> Non
     assert rc == 0 and doc.completed and len(doc.pages) == 3
     assert all(p.decoded.bad_rows * 20 > p.decoded.rows for p in doc.pages)
     assert answers.count(Fcf.RTP) == 3 and Fcf.MCF not in answers
+
+
+def test_control_api_validates_and_closing_an_idle_session_delivers_nothing(tmp_path) -> None:
+    async def run() -> list[tuple[int, dict[str, Any]]]:
+        config = MediaConfig(blob_store=LocalBlobStore(tmp_path), media_token="tok", smtp_port=_free_port())
+        runner, port = await _serve(create_app(config))
+        auth = {"Authorization": "Bearer tok"}
+        seen = []
+        try:
+            async with ClientSession(f"http://127.0.0.1:{port}") as http:
+                for method, path, body in (
+                    ("POST", "/fax-sessions", {"tenant_id": "t1"}),
+                    ("GET", "/fax-sessions/nope", None),
+                    ("POST", "/fax-sessions", {"tenant_id": "t1", "call_sid": "CA1", "email": "a@b.test"}),
+                ):
+                    async with http.request(method, path, json=body, headers=auth) as resp:
+                        seen.append((resp.status, await resp.json()))
+                sid = seen[-1][1]["session_id"]
+                async with http.delete(f"/fax-sessions/{sid}", headers=auth) as resp:
+                    seen.append((resp.status, await resp.json()))
+                for _ in range(100):
+                    async with http.get(f"/fax-sessions/{sid}", headers=auth) as resp:
+                        status = await resp.json()
+                    if status["done"]:
+                        break
+                    await asyncio.sleep(0.02)
+                seen.append((200, status))
+        finally:
+            await runner.cleanup()
+        return seen
+
+    bad, unknown, created, closed, status = asyncio.run(run())
+    assert bad[0] == 400 and "call_sid" in bad[1]["error"]
+    assert unknown[0] == 404
+    assert created[0] == 201 and 0 < created[1]["port"] < 65536
+    assert closed == (200, {"closed": True})
+    assert status[1]["done"] and status[1]["pages"] == 0 and status[1]["result"] == {"data": {"pages": 0}}
+    assert not any(tmp_path.iterdir())  # nothing stored for a fax without pages
