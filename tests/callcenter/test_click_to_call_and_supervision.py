@@ -132,3 +132,14 @@ def test_presence_over_the_api(cc: CallCenter, http: Client) -> None:
     assert resp.status_code == 200 and live["agents"][0] == {"agent": "201", "presence": "paused", "call": None,
                                                              "misses_in_row": 0, "pause_reason": "lunch",
                                                              "wrapup_until": None}
+
+
+def test_callback_tasks_are_listed_over_the_api(cc: CallCenter, http: Client) -> None:
+    cc.call(cc.sid(1), "+15550002000")
+    cc.hangup(cc.sid(1), "+15550002000")
+    cc.tick()
+    resp = http.http.get("/api/v1/tenants/demo/callbacks", headers=bearer(cc, "calls.read"))
+    tasks = json.loads(resp.body)["tasks"]
+    assert resp.status_code == 200 and [(t["number"], t["reason"], t["attempts"]) for t in tasks] == [
+        ("+15550002000", "abandoned", 1)]
+    assert http.http.get("/api/v1/tenants/demo/callbacks", headers=bearer(cc, "live.read")).status_code == 403

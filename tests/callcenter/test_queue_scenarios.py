@@ -171,3 +171,27 @@ def test_an_agent_in_two_queues_is_never_offered_twice(cc: CallCenter) -> None:
     from chalicelib.callcenter.dispatcher import dispatch
     dispatch(cc.services, "demo", "sales")
     assert cc.rung() == ["201"] and cc.audit() == []
+
+
+def test_overflow_can_send_the_caller_on_to_another_queue(cc: CallCenter) -> None:
+    # given a plan whose support queue overflows after 60 s into the backup queue
+    setup_callcenter(cc.services, {"support": cc_config(max_wait=60), "backup": cc_config(members=["203"])})
+    from domain.tenant import PlanPublished
+
+    plan = {"root": {"id": "q", "action": "queue", "data": {"queue": "support"},
+                     "children": {"timeout": {"id": "q2", "action": "queue", "data": {"queue": "backup"}}}}}
+    version = cc.services.store.stream_version("tenant-demo")
+    cc.services.tenants.append("demo", [PlanPublished(plan_id="cc", version=2, document=plan, actor="test")], version)
+    cc.login("203")
+    cc.presence("pause", "203", "admin")
+    cc.call(cc.sid(1), A)
+    cc.clock.advance(61)
+    # when the caller times out of support
+    out = cc.poll(cc.sid(1), A)
+    # then the plan redirects them into the backup queue's hold loop, where 203 gets them once free
+    assert "/callcenter/demo/queue?node=q2&amp;priority=0&amp;queue=backup&amp;step=3" in out
+    cc.hold_url[cc.sid(1)] = "https://pbx.example.com/callcenter/demo/queue?node=q2&priority=0&queue=backup&step=3"
+    assert "You are number 1 in line" in cc.poll(cc.sid(1), A)
+    cc.presence("unpause", "203")
+    assert cc.agent_state("203").offer.queue == "backup"
+    assert cc.line("support").outcome[cc.sid(1)] == "timeout"
