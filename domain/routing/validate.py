@@ -22,8 +22,10 @@ from domain.tenant import TenantSnapshot
 REFERENCE_FIELDS: Mapping[str, str] = {
     "extension": "extensions", "extensions": "extensions", "group": "groups", "box": "voicemail_boxes",
     "schedule": "schedules", "room": "conferences", "audio": "audio", "greeting_audio": "audio",
-    "music": "audio",
 }
+# Fields with one of those names that mean something else for one action (a bridge's room is the
+# call's own ad-hoc conference, not a configured room).
+NOT_REFERENCES = frozenset({("bridge", "room")})
 SINGULAR = {"extensions": "extension", "groups": "group", "voicemail_boxes": "voicemail box",
             "schedules": "schedule", "conferences": "conference room", "audio": "audio file", "plans": "plan"}
 
@@ -103,6 +105,8 @@ def plan_references(document: Mapping[str, Any], owner: str) -> list[Reference]:
         if not isinstance(data, Mapping):
             continue
         for name, section in REFERENCE_FIELDS.items():
+            if (entry.doc.get("action"), name) in NOT_REFERENCES:
+                continue
             value = data.get(name)
             targets = value if isinstance(value, list) else [value] if isinstance(value, str) else []
             for i, target in enumerate(targets):

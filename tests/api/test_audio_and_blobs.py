@@ -9,6 +9,7 @@ from moto import mock_aws
 from chalicelib.blobs import LocalBlobStore, S3BlobStore, make_blob_store
 from chalicelib.settings import Settings
 from tests.api.conftest import Api, body, errors
+from tests.conftest import call_params
 
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28)
 
@@ -73,3 +74,30 @@ def test_hold_music_is_a_tenant_setting_that_must_exist(api: Api):
     assert "/hold_music" in errors(api.patch("/settings", {"hold_music": "nope"}))
     music = body(upload(api, query="name=Jazz&kind=hold_music"))
     assert body(api.patch("/settings", {"hold_music": music["id"]}))["hold_music"] == music["id"]
+
+
+def test_a_mailbox_greeting_uploaded_through_the_api_is_what_callers_hear(api: Api, gateway, settings):
+    # given an uploaded greeting set on the sales mailbox, and a plan that sends calls to that mailbox
+    audio = body(upload(api, query="name=Sales+greeting&kind=greeting"))
+    box = body(api.patch("/voicemail-boxes/sales", {"greeting_audio": audio["id"]}))
+    assert box["greeting_url"] == audio["url"] and audio["url"].startswith(settings.public_url + "/media/audio/demo/")
+    api.put("/plans/main/draft", {"root": {"action": "voicemail", "data": {"box": "sales"}}})
+    assert api.post("/plans/main/publish").status_code == 201
+    # when a call comes in
+    laml = gateway.post("voice", call_params("CA" + "6" * 32)).body
+    # then the gateway is told to play that file, and the signed URL serves its bytes (a forged one does not)
+    assert f"<Play>{audio['url'].replace('&', '&amp;')}</Play>" in laml
+    path = audio["url"].removeprefix(settings.public_url)
+    played = api.client.http.get(path, headers={"Accept": "*/*"})
+    assert played.status_code == 200 and played.body == WAV
+    assert api.client.http.get(path[:-1] + "0", headers={"Accept": "*/*"}).status_code == 404
+    # and removing the greeting removes the URL too
+    assert "greeting_url" not in body(api.patch("/voicemail-boxes/sales", {"greeting_audio": None}))
+
+
+def test_hold_music_sets_the_url_the_hold_action_plays(api: Api, services):
+    music = body(upload(api, query="name=Jazz&kind=hold_music"))
+    api.patch("/settings", {"hold_music": music["id"]})
+    assert services.tenants.get("demo").config["hold_music_url"] == music["url"]
+    api.patch("/settings", {"hold_music": None})
+    assert "hold_music_url" not in services.tenants.get("demo").config

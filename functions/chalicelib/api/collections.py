@@ -43,7 +43,7 @@ class Collection:
     normalize_id: Callable[[str], str] = lambda raw: raw
     check: Check = _no_check  # cross-field rules the schema cannot say
     hidden: tuple[str, ...] = ()  # stored-only fields (hashes): never shown, never writable
-    to_stored: Callable[[dict[str, Any]], dict[str, Any]] = lambda patch: patch
+    to_stored: Callable[[str, dict[str, Any]], dict[str, Any]] = lambda tenant, patch: patch  # derive stored fields
     creatable: bool = True
     on_deleted: Callable[[str, str, Mapping[str, Any]], None] | None = None  # (tenant, id, stored) cleanup
 
@@ -91,7 +91,7 @@ def create(coll: Collection, tenant: str, principal: Principal, body: Any) -> di
         if item_id in snapshot.section(coll.section):
             raise ApiError(409, f"{coll.label} {item_id!r} already exists", "/id")
         coll.validate(snapshot, item_id, doc)
-        return [TenantConfigPatched(path=[coll.section, item_id], patch=coll.to_stored(dict(doc)),
+        return [TenantConfigPatched(path=[coll.section, item_id], patch=coll.to_stored(tenant, dict(doc)),
                                     actor=principal.actor)]
 
     after = change(get_services(), tenant, decide, coll.owner(item_id))
@@ -110,7 +110,7 @@ def patch(coll: Collection, tenant: str, principal: Principal, raw_id: str, body
         found["id"] = item_id
         merged = merge_patch(coll.writable(stored), body)
         coll.validate(snapshot, item_id, merged)
-        return [TenantConfigPatched(path=[coll.section, item_id], patch=coll.to_stored(dict(body)),
+        return [TenantConfigPatched(path=[coll.section, item_id], patch=coll.to_stored(tenant, dict(body)),
                                     actor=principal.actor)]
 
     item_id = coll.normalize_id(unquote(raw_id))

@@ -1,5 +1,7 @@
 """Tenant settings: display name, language of the system prompts, time zone, hold music.
 
+Setting ``hold_music`` (an uploaded audio id) also sets ``hold_music_url``, which the hold action plays.
+
 Top-level configuration keys; the gateway credentials and other sections are not exposed here.
 """
 
@@ -9,6 +11,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api.audio import playback_url
 from chalicelib.api.common import LANGUAGE, NAME, REF, obj
 from chalicelib.api.http import TENANT, ApiError, endpoint, json_body
 from chalicelib.api.state import change, current
@@ -42,6 +45,10 @@ def patch_settings(tenant: str, principal: Principal) -> dict[str, Any]:
 
     def decide(snapshot: TenantSnapshot) -> list[TenantConfigPatched]:
         validate(SCHEMA, merge_patch(_view(snapshot), body))
-        return [TenantConfigPatched(path=[], patch=body, actor=principal.actor)]
+        patch = dict(body)
+        if "hold_music" in patch:  # what the hold action plays
+            music = patch["hold_music"]
+            patch["hold_music_url"] = playback_url(get_services().settings, tenant, music) if music else None
+        return [TenantConfigPatched(path=[], patch=patch, actor=principal.actor)]
 
     return _view(change(get_services(), tenant, decide, "tenant settings"))
