@@ -42,10 +42,20 @@ def dumps(d: object) -> str:
 
 
 def call_events(tenant: str, n: int, t: datetime) -> list[tuple[str, str, str, dict]]:  # type: ignore[type-arg]
-    """(stream, type, time, data) of one call; every tenth call is queued and handled by an agent."""
+    """(stream, type, time, data) of one call; every fourth call is an extension calling out (rated per
+    minute), every tenth is queued and handled by an agent."""
     sid = f"CA{n:032x}"
     stream = f"call-{sid}"
     caller = f"+1555{n % 10_000_000:07d}"
+    if n % 4 == 1:
+        to = ("+442071234567", "+447700900123", "+15551234567", "+4930123456")[n % 16 // 4]
+        talk = 20 + n % 300
+        return [(stream, "CallStarted", t, {"call_sid": sid, "from_number": "client:102", "to_number": to,
+                                            "direction": "outbound-api", "status": "ringing", "params": {}}),
+                (stream, "CallStatusChanged", t + timedelta(seconds=6), {"status": "in-progress",
+                                                                         "sequence_number": 1}),
+                (stream, "CallStatusChanged", t + timedelta(seconds=6 + talk), {
+                    "status": "completed", "sequence_number": 2, "duration": talk})]
     s = [(stream, "CallStarted", t, {"call_sid": sid, "from_number": caller, "to_number": "+15550001000",
                                      "direction": "inbound", "status": "ringing", "plan_id": "main", "plan_version": 1,
                                      "account_sid": "AC0", "params": {"CallSid": sid, "From": caller}}),
@@ -132,7 +142,7 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def replay(log_path: str, out_path: str) -> tuple[int, float, int]:
+def replay(log_path: str, out_path: str) -> tuple[int, float, float, int]:
     log = SQLiteEventStore(log_path)
     out = SQLiteProjectionStore(out_path)
     runner = Runner(out, all_projections(), fresh=True)
@@ -142,26 +152,29 @@ def replay(log_path: str, out_path: str) -> tuple[int, float, int]:
         nonlocal peak
         peak = max(peak, runner.cached())
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     n = run_log(runner, log, progress=progress)
-    return n, time.perf_counter() - started, peak
+    return n, time.perf_counter() - started, time.process_time() - cpu, peak
 
 
 def bill(out_path: str, tenant: str) -> tuple[float, dict]:  # type: ignore[type-arg]
     out = SQLiteProjectionStore(out_path)
     tariff = version_for(parse_versions(json.loads((ROOT / "domain/billing/tariffs/standard.json").read_text())),
                          "2026-11")
-    devices = device_map({"extensions": {"101": {}, "102": {}}})
-    started = time.perf_counter()
+    devices = device_map({"extensions": {"101": {}, "102": {"devices": [{"type": "client", "identity": "102"}]}}})
+    started = time.process_time()
     invoice = rate_month(out.states("calls", tenant, "2026-11-01T05:00:00", "2026-12-01T05:00:00"), tariff,
                          tenant=tenant, month="2026-11", devices=devices)
-    return time.perf_counter() - started, invoice
+    return time.process_time() - started, invoice
 
 
 def main() -> int:
     sizes = [10_000, 100_000, 1_000_000] if os.environ.get("BENCH_FULL", "1") == "1" else [10_000, 100_000]
     print(f"projection replay: all {len(all_projections())} projections together, {CONCURRENT} calls in flight")
-    print(f"{'events':>10} {'seconds':>8} {'events/s':>10} {'us/event':>9} {'max open states':>16} {'max RSS MB':>11}")
+    print("events/s per core = events / CPU seconds of the replaying process (wall time also shown: the machine")
+    print("may be shared); one process, one thread, SQLite log -> SQLite projections database")
+    print(f"{'events':>10} {'wall s':>7} {'CPU s':>7} {'events/s/core':>14} {'us/event':>9} {'max open states':>16} "
+          f"{'max RSS MB':>11}")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
@@ -169,19 +182,21 @@ def main() -> int:
             # the largest run: a tenant with 100,000 calls in November plus a second tenant
             tenants = [("big", 100_000), ("other", 10**9)] if size == 1_000_000 else [("bench", 10**9)]
             generate(log_path, size, tenants)
-            n, took, peak = replay(log_path, out_path)
+            n, wall, took, peak = replay(log_path, out_path)
             results.append((n, took))
-            print(f"{n:>10,} {took:>8.2f} {n / took:>10,.0f} {took / n * 1e6:>9.2f} {peak:>16,} {rss_mb():>11.0f}")
+            print(f"{n:>10,} {wall:>7.2f} {took:>7.2f} {n / took:>14,.0f} {took / n * 1e6:>9.2f} {peak:>16,} "
+                  f"{rss_mb():>11.0f}")
         base_n, base_t = results[0]
         for n, t in results[1:]:
-            print(f"scaling {base_n:,} -> {n:,} events: x{n / base_n:.0f} events took x{t / base_t:.1f} time")
+            print(f"scaling {base_n:,} -> {n:,} events: x{n / base_n:.0f} events took x{t / base_t:.1f} CPU time "
+                  f"(linear would be x{n / base_n:.0f})")
         if size == 1_000_000:
             took, invoice = bill(out_path, "big")
             calls = invoice["lines"][0]["quantity"]
             print(f"monthly bill: tenant with {calls:,} calls rated in {took:.2f} s (target < 2 s), "
                   f"total {invoice['total']} {invoice['currency']}")
     rate = results[-1][0] / results[-1][1]
-    print(f"replay rate at {results[-1][0]:,} events: {rate:,.0f} events/s (target >= 200,000): "
+    print(f"replay rate at {results[-1][0]:,} events: {rate:,.0f} events/s per core (target >= 200,000): "
           f"{'OK' if rate >= 200_000 else 'BELOW TARGET'}")
     return 0
 

@@ -30,12 +30,19 @@ def handles(*event_types: str) -> Callable[[Handler], Handler]:
     return register
 
 
+_BLANK: JSON = {"sid": "", "tenant": "", "t": "", "direction": "", "from": "", "to": "", "status": "new",
+                "outcome": "", "answered_at": "", "connected_at": "", "ended_at": "", "duration": 0, "talk": 0.0,
+                "ring": 0.0, "hold": 0.0, "legs": [], "dialing": None, "voicemail": None, "recordings": [],
+                "transfers": [], "holding": None, "holds": [], "picked_up_by": "", "events": []}
+
+
 def new_record(e: StoredEvent) -> JSON:
-    sid = e.stream_id[5:] if e.stream_id.startswith("call-") else e.stream_id
-    return {"sid": sid, "tenant": e.tenant_id, "t": utc(e.occurred_at), "direction": "", "from": "", "to": "",
-            "status": "new", "outcome": "", "answered_at": "", "connected_at": "", "ended_at": "", "duration": 0,
-            "talk": 0.0, "ring": 0.0, "hold": 0.0, "legs": [], "dialing": None, "voicemail": None,
-            "recordings": [], "transfers": [], "holding": None, "holds": [], "picked_up_by": "", "events": []}
+    # The blank's lists are shared safely: handlers always replace a list, never append to it.
+    s = dict(_BLANK)
+    s["sid"] = e.stream_id[5:] if e.stream_id.startswith("call-") else e.stream_id
+    s["tenant"] = e.tenant_id
+    s["t"] = utc(e.occurred_at)
+    return s
 
 
 def evolve(state: JSON | None, e: StoredEvent) -> tuple[JSON | None, list[Row]]:

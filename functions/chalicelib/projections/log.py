@@ -57,12 +57,7 @@ def sqlite_rows(store: SQLiteEventStore, tenant: str | None, after: str) -> Iter
     if tenant is not None:
         sql += " AND tenant_id = ?"
         args.append(tenant)
-    cur = store._conn().execute(sql + " ORDER BY position", args)
-    while True:
-        rows = cur.fetchmany(PAGE)
-        if not rows:
-            return
-        yield from rows
+    yield from store._conn().execute(sql + " ORDER BY position", args)
 
 
 def run_log(runner: Runner, store: EventStore, tenant: str | None = None, after: str = "",
