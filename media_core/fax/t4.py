@@ -15,7 +15,7 @@ import numpy.typing as npt
 from media_core.fax import kernels
 from media_core.fax.codes import BLACK_TABLE, MODE_TABLE, WHITE_TABLE
 
-MAX_WIDTH = 4864  # T.4 §2.2: widest standard line (A3 at 600 dpi equivalents is 4864 pels)
+MAX_WIDTH = 4864  # T.4 §2.2: widest standard line, 303 mm at R16
 DEFAULT_MAX_ROWS = 8192  # > A4 length at superfine (4.6 k rows) and B4 fine; stops "endless pages"
 
 
