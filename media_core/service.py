@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import select
 import socket
 import uuid
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from media_core.blobstore import BlobStore, LocalBlobStore
 from media_core.clock import FrameClock
 from media_core.config import MediaConfig
 from media_core.envelope import TenantKeyring
-from media_core.legs import RtpLeg, WsLeg
+from media_core.legs import RtpLeg, RtpPoller, WsLeg
 from media_core.recording import RecordingWriter
 from media_core.room import BatchMixer, Member, Room, warm_up
 from media_core.rtp import PT_PCMA, PT_PCMU, RtpSession
@@ -49,6 +50,7 @@ class MediaService:
         self._task: asyncio.Task[None] | None = None
         self.tick_errors = 0
         self._batch = BatchMixer()
+        self.poller = RtpPoller() if hasattr(select, "epoll") else None  # else asyncio reads each datagram
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -65,9 +67,13 @@ class MediaService:
             await self._task
         for name in list(self.rooms):
             await self.delete_room(name)
+        if self.poller is not None:
+            self.poller.close()
         await self.backend.close()
 
     def _on_tick(self, _k: int) -> None:
+        if self.poller is not None:
+            self.poller.drain()
         rooms = list(self.rooms.values())
         plain = [r for r in rooms if r.is_plain]
         try:
@@ -136,6 +142,8 @@ class MediaService:
             sock.close()
             raise
         leg.sock = sock
+        if self.poller is not None:
+            self.poller.add(leg, loop)
         self._join(room, Member(pid, leg, call_sid), mode)
         return leg
 
@@ -165,6 +173,8 @@ class MediaService:
         room = self.room(room_name)
         member = room.remove(pid)
         leg = member.leg
+        if isinstance(leg, RtpLeg) and self.poller is not None:
+            self.poller.remove(leg)
         if isinstance(leg, RtpLeg | WsLeg):
             leg.close()
         self.backend.emit(
