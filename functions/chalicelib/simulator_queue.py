@@ -270,9 +270,9 @@ class QueueSimulation:
                 leg["ended"] = True
                 self.callcenter(leg["status_cb"], {"CallSid": sid, "CallStatus": "completed",
                                                    "CallDuration": str(self.s.talk_seconds)})
-                c = self.by_number.get(leg["number"])
-                if c is not None and c.outcome in ("", "lost"):
-                    c.outcome = "called_back"
+                customer = self.by_number.get(leg["number"])
+                if customer is not None and customer.outcome in ("", "lost"):
+                    customer.outcome = "called_back"
 
     # --- the run --------------------------------------------------------------------------------
     def run(self) -> Report:

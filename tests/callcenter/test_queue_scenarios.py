@@ -195,3 +195,16 @@ def test_overflow_can_send_the_caller_on_to_another_queue(cc: CallCenter) -> Non
     cc.presence("unpause", "203")
     assert cc.agent_state("203").offer.queue == "backup"
     assert cc.line("support").outcome[cc.sid(1)] == "timeout"
+
+
+def test_after_wrap_up_the_next_hold_loop_fetch_offers_the_waiting_caller(cc: CallCenter) -> None:
+    cc.login("201")
+    cc.call(cc.sid(1), A)
+    cc.answer("201")
+    cc.call(cc.sid(2), B)
+    cc.agent_leg_ends("201", duration=40)
+    assert "You are number 1 in line" in cc.poll(cc.sid(2), B)
+    assert cc.rung() == ["201"]  # still in wrap-up (30 s)
+    cc.clock.advance(31)
+    cc.poll(cc.sid(2), B)  # no scheduler tick needed
+    assert cc.rung() == ["201", "201"] and cc.agent_state("201").offer.call_sid == cc.sid(2)

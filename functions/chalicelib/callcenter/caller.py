@@ -76,8 +76,8 @@ def handle_queue(services: Services, tenant: TenantSnapshot, query: Mapping[str,
     outcome = joined.get("outcome", "waiting")
     if outcome in ("full", "empty"):
         return overflow(services, tenant, cfg, call_sid, number, query, outcome, params, request_id)
-    if outcome == "joined":
-        dispatch(services, t, queue)
+    if outcome == "joined" or (outcome == "waiting" and any(s.available(now) for s in states.values())):
+        dispatch(services, t, queue)  # also from the hold loop, so queues move even without the scheduler
     line, _ = _line(services, t, queue)
     if line.outcome.get(call_sid) == "bridged" or line.assigned.get(call_sid):
         return render_laml(bridge_instructions(room_for(call_sid)), base)

@@ -26,7 +26,7 @@ from chalicelib.laml import render_laml
 from domain.callcenter import callbacks as cb
 from domain.callcenter import queue_state
 from domain.callcenter.agents import fold as fold_agent
-from domain.callcenter.config import queue_config
+from domain.callcenter.config import queue_config, queues_of
 from domain.callcenter.events import (
     AgentCallEnded,
     AgentConnected,
@@ -95,7 +95,7 @@ def handle_agent_answer(services: Services, tenant: TenantSnapshot, agent: str, 
         end_offer(services, t, agent, offer_id, "caller-gone" if gone else "taken", max_misses)
         return render_laml(_say_hangup(tenant, "The caller is no longer waiting."), base)
     _withdraw_others(services, tenant, current.queue, current.call_sid, agent)
-    entry_number = written[0].number
+    entry_number = str(getattr(written[0], "number", ""))
     if current.kind == "callback":
         return _connect(services, tenant, agent, offer_id, current.call_sid, current.queue, params,
                         intro="Calling the customer back now.", customer=entry_number)
@@ -179,6 +179,9 @@ def end_agent_call(services: Services, tenant: TenantSnapshot, agent: str, talk_
     decide_and_append(services, t, agent_stream(t, agent),
                       lambda ev, v: [AgentCallEnded(agent, s.call_sid, s.call_queue, now.isoformat(), talk_seconds,
                                                     until)] if (s := fold_agent(agent, ev)).call_sid else [])
+    if wrapup == 0:
+        for queue in queues_of(tenant, agent):
+            dispatch(services, t, queue.queue_id)
 
 
 def handle_customer_status(services: Services, tenant: TenantSnapshot, query: Mapping[str, str],

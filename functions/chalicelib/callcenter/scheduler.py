@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -84,7 +85,7 @@ def tick(services: Services, tenant_id: str) -> TickReport:
     return report
 
 
-def skip_unanswered(services: Services, tenant: TenantSnapshot, queues: dict[str, QueueConfig]) -> int:
+def skip_unanswered(services: Services, tenant: TenantSnapshot, queues: Mapping[str, QueueConfig]) -> int:
     """Agents ringing past the queue's ring time are skipped (a miss; M in a row pauses them)."""
     now = services.clock()
     skipped = 0
@@ -99,7 +100,7 @@ def skip_unanswered(services: Services, tenant: TenantSnapshot, queues: dict[str
     return skipped
 
 
-def drop_gone_callers(services: Services, tenant: TenantSnapshot, queues: dict[str, QueueConfig]) -> int:
+def drop_gone_callers(services: Services, tenant: TenantSnapshot, queues: Mapping[str, QueueConfig]) -> int:
     """Callers who hung up while waiting leave the line; their call becomes a callback task."""
     now = services.clock()
     dropped = 0
@@ -124,7 +125,7 @@ _cursors: dict[tuple[int, str], str] = {}
 _cursor_lock = threading.Lock()
 
 
-def scan_calls(services: Services, tenant: TenantSnapshot, queues: dict[str, QueueConfig]) -> tuple[int, int]:
+def scan_calls(services: Services, tenant: TenantSnapshot, queues: Mapping[str, QueueConfig]) -> tuple[int, int]:
     """Read new call events: unanswered inbound calls open tasks (``callbacks.missed_calls``); a customer
     who calls in closes their open task."""
     settings = tenant.section("callbacks")
@@ -157,7 +158,7 @@ def scan_calls(services: Services, tenant: TenantSnapshot, queues: dict[str, Que
     called_in = close_called_in(services, tenant, callers_in)
     if not settings.get("missed_calls"):
         return 0, called_in
-    in_queues = set()
+    in_queues: set[str] = set()
     for q in queues:
         line, _ = load_queue(services, t, q)
         in_queues |= line.seen
@@ -191,7 +192,7 @@ def close_called_in(services: Services, tenant: TenantSnapshot, callers: list[tu
     return len(decide_and_append(services, t, callbacks_stream(t), decide))
 
 
-def start_due_callbacks(services: Services, tenant: TenantSnapshot, queues: dict[str, QueueConfig]) -> int:
+def start_due_callbacks(services: Services, tenant: TenantSnapshot, queues: Mapping[str, QueueConfig]) -> int:
     """Due tasks (in business hours) join their queue as callback entries; agent-bound redials ring the agent."""
     t = tenant.tenant_id
     settings = tenant.section("callbacks")
