@@ -15,6 +15,7 @@ from media_core.fax.per import read_length, read_open_type
 
 MAX_SECONDARIES = 32  # deeper redundancy than any stack sends (FreeSWITCH: <= 15); the rest is ignored
 WINDOW = 64  # packets kept for FEC repair and waiting for a gap to close
+MAX_FEC = 16  # largest FEC span and entry count accepted
 FEC_HOLD = 16  # how far past a gap we wait for FEC to repair it before calling it lost
 _SKIP = b"\x00skip"  # marks a number the sender never used; identity-compared, never delivered
 
@@ -55,17 +56,18 @@ def parse_udptl(datagram: bytes) -> UdptlPacket:
     for _ in range(count):
         entry, pos = read_open_type(datagram, pos, UdptlError)
         fec.append(entry)
-    if len(fec) > MAX_SECONDARIES:
-        raise UdptlError(f"{len(fec)} FEC entries is more than any sender uses")
+    if len(fec) > MAX_FEC or span > MAX_FEC:
+        # span x entries bounds the repair work per datagram; real senders use 3 x 3 or so
+        raise UdptlError(f"FEC span {span} with {len(fec)} entries is more than any sender uses")
     return UdptlPacket(seq, primary, fec_span=span, fec=tuple(fec))
 
 
 def _xor(parts: list[bytes], length: int) -> bytes:
-    out = bytearray(length)
+    """XOR of the parts, each cut or zero-padded to ``length`` (big integers: one C loop per part)."""
+    acc = 0
     for p in parts:
-        for i, b in enumerate(p[:length]):
-            out[i] ^= b
-    return bytes(out)
+        acc ^= int.from_bytes(p[:length].ljust(length, b"\x00"), "big")
+    return acc.to_bytes(length, "big")
 
 
 class UdptlReceiver:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from media_core.fax.errors import UdptlError
@@ -92,3 +94,18 @@ def test_malformed_datagrams_raise_a_clear_error(datagram: bytes) -> None:
 def test_deep_redundancy_is_capped() -> None:
     dg = b"\x00\x64\x01a\x00" + bytes([100]) + b"\x01b" * 100
     assert len(parse_udptl(dg).secondaries) == 32
+
+
+def test_hostile_fec_parameters_are_refused_and_cheap() -> None:
+    # span 255 with 16 entries of 60 KB parity would make every datagram an expensive repair attempt
+    dg = b"\x00\x05\x01a\x80\x01\xff\x10" + b"\x81\x00" + bytes(256)
+    with pytest.raises(UdptlError, match="FEC span"):
+        parse_udptl(dg + (b"\x81\x00" + bytes(256)) * 15)
+    rx = UdptlReceiver()
+    start = time.process_time()
+    for seq in range(0, 3000, 7):  # gaps everywhere, each datagram with maximal accepted FEC
+        body = (
+            bytes([seq >> 8 & 0xFF, seq & 0xFF, 1, 0x61, 0x80, 1, 16, 16]) + (b"\x81\x00" + bytes(256)) * 16
+        )
+        rx.receive_datagram(body)
+    assert time.process_time() - start < 5
