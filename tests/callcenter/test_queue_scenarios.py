@@ -208,3 +208,17 @@ def test_after_wrap_up_the_next_hold_loop_fetch_offers_the_waiting_caller(cc: Ca
     cc.clock.advance(31)
     cc.poll(cc.sid(2), B)  # no scheduler tick needed
     assert cc.rung() == ["201", "201"] and cc.agent_state("201").offer.call_sid == cc.sid(2)
+
+
+def test_an_agent_on_a_mobile_number_sees_the_tenants_number_not_the_callers(cc: CallCenter) -> None:
+    setup_callcenter(cc.services, {"support": cc_config(members=["204"])}, agents=("204",))
+    from domain.tenant import TenantConfigPatched
+
+    version = cc.services.store.stream_version("tenant-demo")
+    cc.services.tenants.append("demo", [TenantConfigPatched(
+        path=["extensions", "204"], patch={"devices": [{"type": "mobile", "number": "+15557654321"}]},
+        actor="test")], version)
+    cc.login("204")
+    cc.call(cc.sid(1), A)
+    leg = [r for r in cc.rest.created() if r.params["To"] == "+15557654321"][-1]
+    assert leg.params["From"] in ("+15550001000", "+15550001001")

@@ -104,8 +104,11 @@ def ring(services: Services, tenant: TenantSnapshot, cfg: QueueConfig, agent: st
     """Place the agent's leg; a gateway failure ends the offer (not counted against the agent)."""
     t = tenant.tenant_id
     try:
+        address = agent_address(tenant, agent)
+        # SIP and client legs may show the caller; a PSTN leg must use a number the tenant owns
+        caller_id = entry.number if address.startswith(("sip:", "client:")) and entry.number else tenant_number(tenant)
         leg = services.gateway.create_call(
-            agent_address(tenant, agent), entry.number or tenant_number(tenant),
+            address, caller_id,
             cc_url(services, t, "agent", agent=agent, offer=offer_id),
             status_callback=cc_url(services, t, "agent-status", agent=agent, offer=offer_id),
             timeout=cfg.ring_seconds)
