@@ -1,0 +1,1 @@
+from tests.projections.conftest import fixed_tenant  # noqa: F401

@@ -43,7 +43,7 @@ def test_configuration_at_an_instant_says_who_changed_what_when(services, clock,
     last = after["changes"][-1]
     assert (last["actor"], last["type"], last["what"], last["recorded_at"][:19]) == (
         "user:alice", "TenantConfigPatched", "/name", "2026-11-24T15:10:00")
-    assert [c["actor"] for c in before["changes"]] == ["seed", "seed"]
+    assert [c["actor"] for c in before["changes"]] == ["seed", "seed", "test", "test"]  # demo seeded, then pinned
 
 
 def test_verify_accepts_an_untouched_log_and_catches_an_edited_row(services, gateway, clock, capsys) -> None:  # type: ignore[no-untyped-def]

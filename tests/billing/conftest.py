@@ -1,1 +1,1 @@
-from tests.projections.conftest import api  # noqa: F401
+from tests.projections.conftest import api, fixed_tenant  # noqa: F401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,9 +11,28 @@ from chalice.test import Client
 
 from chalicelib.auth import create_api_key
 from chalicelib.server import load_app_module
+from domain.tenant import PlanPublished, TenantConfigured
+from tests.conftest import TOKEN
 from tests.projections.scenario import Calls, sid
 
 A, B, C = "+15550002001", "+15550002002", "+15550002003"
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(autouse=True)
+def fixed_tenant(request):  # type: ignore[no-untyped-def]
+    """The demo tenant pinned to this directory's copy of its config and plan, so figures worked out by
+    hand do not move when the shipped demo changes (it gains features over time)."""
+    if "services" not in request.fixturenames:
+        return
+    services = request.getfixturevalue("services")
+    config = json.loads((HERE / "tenant.json").read_text())
+    config["gateway"]["auth_token"] = TOKEN
+    plan = json.loads((HERE / "plan.json").read_text())
+    version = services.store.stream_version("tenant-demo")
+    services.tenants.append("demo", [TenantConfigured(config=config, actor="test"),
+                                     PlanPublished(plan_id="main", version=100, document=plan, actor="test")],
+                            expected_version=version, correlation_id="pin-demo")
 
 
 class Api:
