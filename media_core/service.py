@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from media_core.backend_client import BackendClient
+from media_core.batch import BatchMixer, warm_up
 from media_core.blobstore import BlobStore, LocalBlobStore
 from media_core.clock import FrameClock
 from media_core.config import MediaConfig
 from media_core.envelope import TenantKeyring
 from media_core.legs import RtpLeg, RtpPoller, WsLeg
 from media_core.recording import RecordingWriter
-from media_core.room import BatchMixer, Member, Room, warm_up
+from media_core.room import Member, Room
 from media_core.rtp import PT_PCMA, PT_PCMU, RtpSession
 
 log = logging.getLogger("media_core.service")

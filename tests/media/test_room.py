@@ -98,3 +98,30 @@ def test_modes_are_validated_and_name_the_bad_value() -> None:
         room.set_mode("a", "normal", gain=100.0)
     with pytest.raises(ValueError, match="already"):
         room.add(Member("a", ToneLeg(500)))
+
+
+def test_batched_rooms_do_not_leak_into_each_other_and_follow_joins() -> None:
+    from media_core.batch import BatchMixer
+
+    rooms = [Room("a", "t"), Room("b", "t")]
+    legs = {"a0": ToneLeg(500), "a1": ToneLeg(700, alaw=True), "b0": ToneLeg(1100), "b1": ToneLeg(1300)}
+    for pid, leg in legs.items():
+        rooms[0 if pid.startswith("a") else 1].add(Member(pid, leg))
+    batch = BatchMixer()
+    for _ in range(TICKS // 2):
+        batch.tick(rooms)
+    late = ToneLeg(900)
+    rooms[1].add(Member("b2", late))  # joins mid-call: the next tick already includes it
+    for _ in range(TICKS // 2):
+        batch.tick(rooms)
+    assert legs["a0"].heard(700) == pytest.approx(1.0, abs=0.03)
+    assert legs["a1"].heard(500) == pytest.approx(1.0, abs=0.03)
+    for pid in ("a0", "a1"):
+        assert legs[pid].heard(1100) < 0.01 and legs[pid].heard(1300) < 0.01 and legs[pid].heard(900) < 0.01
+    # (0.02: the join mid-window spreads a little of the 900 Hz onset across the spectrum)
+    assert legs["b0"].heard(1300) == pytest.approx(1.0, abs=0.03) and legs["b0"].heard(500) < 0.02
+    assert legs["b0"].heard(900) == pytest.approx(0.5, abs=0.03)  # present for the second half only
+    assert late.heard(1100) == pytest.approx(1.0, abs=0.03) and late.heard(900) < 0.01
+    assert rooms[0].is_plain and rooms[1].is_plain
+    rooms[1].set_mode("b2", "listen")
+    assert not rooms[1].is_plain
