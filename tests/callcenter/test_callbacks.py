@@ -147,3 +147,11 @@ def test_missed_calls_outside_queues_open_tasks_when_enabled(cc: CallCenter) -> 
     report = cc.tick()
     assert report.missed_tasks == 1 and cc.book().open_for(B).reason == "no_answer"  # type: ignore[union-attr]
     assert cc.tick().missed_tasks == 0  # the same call never opens a second task
+
+
+def test_a_redelivered_callback_key_press_keeps_the_one_callback(cc: CallCenter) -> None:
+    cc.call(cc.sid(1), A)
+    first = cc.poll(cc.sid(1), A, digits="1")
+    again = cc.poll(cc.sid(1), A, digits="1")
+    assert first == again and "you keep your place in line" in again
+    assert [(e.call_sid, e.kind) for e in cc.line().line()] == [(cc.sid(1), "callback")]

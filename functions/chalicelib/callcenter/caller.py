@@ -153,8 +153,8 @@ def callback_key(services: Services, tenant: TenantSnapshot, cfg: QueueConfig, e
 
     def decide_cb(events: list, version: int) -> list:  # type: ignore[type-arg]
         line = queue_state.fold(events)
-        if entry.call_sid not in line.waiting:
-            return []
+        if entry.call_sid not in line.waiting or line.waiting[entry.call_sid].kind == "callback":
+            return []  # gone, or a redelivered key press: the place is already kept
         if line.has_callback_for(entry.number) or book.open_for(entry.number):
             duplicate["yes"] = True
             return [CallerLeft(entry.call_sid, "callback-duplicate", now.isoformat(), entry.waited(now))]
