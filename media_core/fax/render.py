@@ -25,9 +25,8 @@ class RenderedFax:
 
 def page_image(page: FaxPage) -> Image.Image:
     """Bilevel image with the fax's own pel grid (1 = black in the decoder, white = 1 in Pillow mode 1)."""
-    px = page.decoded.pixels
-    packed = np.packbits(px ^ 1, axis=1)
-    return Image.frombytes("1", (px.shape[1], px.shape[0]), packed.tobytes())
+    bits = page.decoded.bits
+    return Image.frombytes("1", (page.decoded.width, page.decoded.rows), np.invert(bits).tobytes())
 
 
 def _stretched(page: FaxPage, y_dpi: int) -> Image.Image:

@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from media_core.fax import frames as fr
-from media_core.fax.document import FaxDocument, FaxPage
+from media_core.fax.document import FaxDocument, FaxPage, PackedPage
 from media_core.fax.ecm import EcmPage, ppr_map
 from media_core.fax.errors import FaxError, IllegalTransition
 from media_core.fax.frames import Fcf
@@ -25,6 +25,7 @@ from media_core.fax.udptl import UdptlReceiver
 
 MAX_NON_ECM_PAGE = 4 << 20  # ~ 20 min of V.17 data: anything longer is an endless page
 MAX_PAGES = 200
+MAX_TOTAL_ROWS = 250_000  # ~100 A4 fine pages; at one bit per pel at most ~76 MB per session
 MAX_WARNINGS = 100
 _POST_PAGE = {Fcf.MPS: Input.MPS, Fcf.EOM: Input.EOM, Fcf.EOP: Input.EOP}
 _POOR = {Fcf.MPS: Input.MPS_POOR, Fcf.EOM: Input.EOM_POOR, Fcf.EOP: Input.EOP_POOR}  # > 5 % bad lines: RTP
@@ -69,6 +70,7 @@ class FaxReceiver:
         self._page = bytearray()
         self._ecm = EcmPage()
         self._pages: list[FaxPage] = []
+        self._rows_kept = 0
         self._events: deque[FaxEvent] = deque()
         self._out: deque[bytes] = deque()
         self._last_response: list[bytes] = []
@@ -209,7 +211,12 @@ class FaxReceiver:
         if decoded.rows == 0:
             self._warn("page without any decodable row dropped")
             return None
-        page = FaxPage(len(self._pages) + 1, decoded, self.dcs.dpi, self.dcs.encoding, self.dcs.ecm)
+        if self._rows_kept + decoded.rows > MAX_TOTAL_ROWS:
+            self._warn(f"page dropped: the session already holds {self._rows_kept} rows")
+            return None
+        self._rows_kept += decoded.rows
+        packed = PackedPage.pack(decoded)
+        page = FaxPage(len(self._pages) + 1, packed, self.dcs.dpi, self.dcs.encoding, self.dcs.ecm)
         self._pages.append(page)
         self._events.append(PageReceived(page))
         return page

@@ -139,3 +139,16 @@ def test_frame_only_we_lost_damages_one_page_and_decoding_moves_on(source_tiffs,
     assert len(doc.pages) == 3 and doc.completed
     exact = [np.array_equal(p.decoded.pixels, w) for p, w in zip(doc.pages, want, strict=True)]
     assert exact.count(False) == 1
+
+
+def test_session_row_budget_drops_pages_beyond_it_with_a_warning(source_tiffs, tmp_path, monkeypatch) -> None:
+    # given a budget that fits two 1100-row pages but not three
+    from media_core.fax import session
+
+    monkeypatch.setattr(session, "MAX_TOTAL_ROWS", 2500)
+    ifps, _ = ss.run_session(source_tiffs["fine"], tmp_path, True, ss.T6)
+    doc = decode_datagrams([d for _, d in ss.udptl_stream(ifps)], version=0)
+    # then the first two pages are kept intact and the third is reported, not silently lost
+    assert len(doc.pages) == 2 and any("already holds 2200 rows" in w for w in doc.warnings)
+    want = ss.black_pixels(source_tiffs["fine"])
+    assert all(np.array_equal(p.decoded.pixels, w) for p, w in zip(doc.pages, want[:2], strict=True))
