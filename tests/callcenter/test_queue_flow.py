@@ -32,3 +32,13 @@ def test_a_caller_waits_with_music_and_position_then_the_agent_is_rung_and_bridg
     cc.clock.advance(31)
     state = cc.agent_state("201")
     assert state.presence(cc.clock()) == "available" and state.talk_by_day == {"2026-11-24": 95}
+
+
+def test_a_redelivered_answer_webhook_gets_the_same_document_and_writes_nothing(cc: CallCenter) -> None:
+    cc.login("201")
+    cc.call(cc.sid(1), CALLER)
+    first = cc.answer("201")
+    from chalicelib.callcenter.streams import agent_stream
+    version = cc.services.store.stream_version(agent_stream("demo", "201"))
+    assert cc.answer("201") == first
+    assert cc.services.store.stream_version(agent_stream("demo", "201")) == version

@@ -62,7 +62,7 @@ def handle_agent_answer(services: Services, tenant: TenantSnapshot, agent: str, 
     base = services.settings.public_url
     state, _ = load_agent(services, t, agent)
     current = state.offer
-    if state.call_sid and state.offer is None and state.room:  # a redelivered answer webhook
+    if state.call_sid and state.room and state.call_leg == params.get("CallSid"):  # a redelivered answer webhook
         return render_laml(bridge_instructions(state.room), base)
     if current is None or current.offer_id != offer_id:
         return render_laml(_say_hangup(tenant, "This call is no longer waiting."), base)
