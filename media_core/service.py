@@ -26,6 +26,7 @@ from media_core.legs import RtpLeg, RtpPoller, WsLeg
 from media_core.recording import RecordingWriter
 from media_core.room import Member, Room
 from media_core.rtp import PT_PCMA, PT_PCMU, RtpSession
+from media_core.spool import recover_spool
 
 log = logging.getLogger("media_core.service")
 CODECS = {"PCMU": PT_PCMU, "PCMA": PT_PCMA}
@@ -58,6 +59,10 @@ class MediaService:
     async def start(self) -> None:
         warm_up()
         await self.backend.start()
+        loop = asyncio.get_running_loop()
+        spool = self.config.spool_dir
+        for rec in await loop.run_in_executor(None, recover_spool, spool, self.keyring, self.blob_store):
+            self.backend.emit("RecordingCompleted", rec.tenant_id, rec.data, conference=rec.room)
         self.clock = FrameClock(0.02)
         self._stop.clear()
         self._task = asyncio.create_task(self.clock.run(self._on_tick, self._stop), name="media-clock")
@@ -219,6 +224,7 @@ class MediaService:
             "bytes": info.bytes,
             "encrypted": True,
             "source": "Conference",
+            "complete": True,
         }
         self.backend.emit("RecordingCompleted", room.tenant_id, data, conference=room.name)
         return data

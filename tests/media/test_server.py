@@ -287,3 +287,33 @@ def test_main_parses_the_documented_arguments() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
     assert exc.value.code == 0
+
+
+def test_recordings_left_by_a_crash_are_uploaded_and_reported_at_start(tmp_path: Path) -> None:
+    from media_core.recording import RecordingWriter
+
+    keyring = TenantKeyring(tmp_path / "keys")
+    (tmp_path / "spool").mkdir()
+    writer = RecordingWriter(
+        tmp_path / "spool" / "REcrashed.vrec", keyring, "tenant-a", meta={"room": "sales"}
+    )
+    signal = tone(700, int(8000 * 2.5))
+    for k in range(0, signal.size, 160):
+        writer.write(signal[k : k + 160])  # the process "dies" here: 2 s flushed, 0.5 s lost
+    (tmp_path / "spool" / "junk.vrec").write_bytes(b"not a recording")
+
+    async def scenario() -> None:
+        async with fake_backend() as backend, media_server(tmp_path, backend.url) as run:
+            for _ in range(200):
+                if backend.of_type("RecordingCompleted"):
+                    break
+                await asyncio.sleep(0.01)
+            event = backend.of_type("RecordingCompleted")[0]
+            assert event["conference"] == "sales" and event["tenant_id"] == "tenant-a"
+            assert event["data"]["complete"] is False and event["data"]["duration_s"] == pytest.approx(2.0)
+            blob = run.service.blob_store.get(event["data"]["blob_key"])
+            _, _, samples = read_wav(decrypt_recording(blob, keyring).wav)
+            np.testing.assert_array_equal(samples[:, 0], signal[: samples.shape[0]])
+
+    asyncio.run(scenario())
+    assert sorted(p.name for p in (tmp_path / "spool").iterdir()) == ["junk.bad"]
