@@ -8,8 +8,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from chalice import Chalice
 from chalice.config import Config
-from chalice.local import LocalDevServer, create_local_server
+from chalice.local import CustomLocalChalice, LocalDevServer, create_local_server
 
 FUNCTIONS = Path(__file__).resolve().parents[1]
 
@@ -28,5 +29,9 @@ def load_app_module() -> ModuleType:
 
 def make_server(host: str, port: int) -> LocalDevServer:
     app: Any = load_app_module().app
+    # create_local_server sets CustomLocalChalice.__bases__ from app.__class__; after a first server the
+    # app already is a CustomLocalChalice, so a second server in the same process would be a base cycle.
+    if isinstance(app, CustomLocalChalice):
+        app.__class__ = Chalice
     config = Config.create(chalice_stage="dev", app_name="vpbx", project_dir=str(FUNCTIONS))
     return create_local_server(app, config, host, port)
