@@ -16,8 +16,8 @@ from aiohttp import ClientSession, web
 
 from media_core.blobstore import LocalBlobStore
 from media_core.config import MediaConfig
-from media_core.g711 import ulaw_decode, ulaw_encode
-from media_core.rtp import PT_PCMU, build_rtp, parse_rtp
+from media_core.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
+from media_core.rtp import PT_PCMA, PT_PCMU, build_rtp, parse_rtp
 from media_core.server import SERVICE, create_app
 from media_core.service import MediaService
 
@@ -110,7 +110,8 @@ async def media_server(
 class RtpClient(asyncio.DatagramProtocol):
     """A phone on loopback: sends paced PCMU packets to the server, keeps everything it receives."""
 
-    def __init__(self) -> None:
+    def __init__(self, alaw: bool = False) -> None:
+        self.alaw = alaw
         self.received: list[bytes] = []
         self.transport: asyncio.DatagramTransport | None = None
         self.talk_end: int | None = None  # len(received) when our own talking stopped
@@ -126,12 +127,14 @@ class RtpClient(asyncio.DatagramProtocol):
     def audio(self) -> np.ndarray:
         """What we heard while we were talking (packets after ``talk_end`` are the room going quiet)."""
         packets = sorted((parse_rtp(d) for d in self.received[: self.talk_end]), key=lambda p: p.sequence)
-        return ulaw_decode(np.frombuffer(b"".join(p.payload for p in packets), np.uint8))
+        assert all(p.payload_type == (PT_PCMA if self.alaw else PT_PCMU) for p in packets)
+        codes = np.frombuffer(b"".join(p.payload for p in packets), np.uint8)
+        return alaw_decode(codes) if self.alaw else ulaw_decode(codes)
 
 
-async def rtp_client(port: int) -> RtpClient:
+async def rtp_client(port: int, alaw: bool = False) -> RtpClient:
     loop = asyncio.get_running_loop()
-    client = RtpClient()
+    client = RtpClient(alaw)
     await loop.create_datagram_endpoint(
         lambda: client, local_addr=("127.0.0.1", 0), remote_addr=("127.0.0.1", port)
     )
@@ -147,10 +150,11 @@ async def paced(frames: int, send_frame: Any) -> None:
         await asyncio.sleep(max(0.0, start + (k + 1) * 0.02 - loop.time()))
 
 
-def rtp_frame(signal: np.ndarray, k: int, ssrc: int, first_seq: int = 0) -> bytes:
-    payload = ulaw_encode(signal[k * 160 : (k + 1) * 160]).tobytes()
+def rtp_frame(signal: np.ndarray, k: int, ssrc: int, first_seq: int = 0, alaw: bool = False) -> bytes:
+    frame = signal[k * 160 : (k + 1) * 160]
+    payload = (alaw_encode(frame) if alaw else ulaw_encode(frame)).tobytes()
     seq = first_seq + k
-    return build_rtp(PT_PCMU, seq & 0xFFFF, seq * 160, ssrc, payload, marker=seq == 0)
+    return build_rtp(PT_PCMA if alaw else PT_PCMU, seq & 0xFFFF, seq * 160, ssrc, payload, marker=seq == 0)
 
 
 def twilio_media(stream_sid: str, signal: np.ndarray, k: int) -> str:

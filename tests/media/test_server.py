@@ -41,20 +41,23 @@ def _level(audio: np.ndarray, freq: float) -> float:
     return goertzel_amplitude(tail, freq) / AMP
 
 
-async def _rtp_room(run: Any, room: str, freqs: list[float], modes: list[str] | None = None) -> list[Any]:
+async def _rtp_room(
+    run: Any, room: str, freqs: list[float], modes: list[str] | None = None, codecs: list[str] | None = None
+) -> list[Any]:
     await run.call("POST", "/rooms", {"name": room, "tenant_id": "tenant-a"}, status=201)
     clients = []
     for k, _ in enumerate(freqs):
         mode = modes[k] if modes else "normal"
+        codec = codecs[k] if codecs else "PCMU"
         body = {
             "participant_id": f"p{k}",
             "transport": "rtp",
-            "codec": "PCMU",
+            "codec": codec,
             "call_sid": f"CA{k}",
             "mode": mode,
         }
         answer = await run.call("POST", f"/rooms/{room}/participants", body, status=201)
-        clients.append(await rtp_client(answer["rtp_port"]))
+        clients.append(await rtp_client(answer["rtp_port"], alaw=codec == "PCMA"))
     return clients
 
 
@@ -63,18 +66,20 @@ async def _talk(clients: list[Any], freqs: list[float], frames: int = FRAMES, fi
 
     async def send(k: int) -> None:
         for i, client in enumerate(clients):
-            client.transport.sendto(rtp_frame(signals[i], k, 1000 + i, first_seq))
+            client.transport.sendto(rtp_frame(signals[i], k, 1000 + i, first_seq, alaw=client.alaw))
 
     await paced(frames, send)
     for client in clients:
         client.talk_end = len(client.received)
 
 
-def test_rtp_conference_everyone_hears_the_others_but_not_themselves(tmp_path: Path) -> None:
+def test_rtp_conference_of_pcmu_and_pcma_phones_everyone_hears_the_others_but_not_themselves(
+    tmp_path: Path,
+) -> None:
     async def scenario() -> None:
         async with fake_backend() as backend, media_server(tmp_path, backend.url) as run:
             freqs = [500.0, 700.0, 900.0]
-            clients = await _rtp_room(run, "sales", freqs)
+            clients = await _rtp_room(run, "sales", freqs, codecs=["PCMU", "PCMA", "PCMU"])
             await _talk(clients, freqs)
             for i, client in enumerate(clients):
                 audio = client.audio()
