@@ -5,8 +5,9 @@ vpbx places and steers calls through this port only: ``create_call`` (outbound l
 ``hangup``. ``TwilioRestGateway`` speaks HTTP; ``RecordingGateway`` records what would have been
 sent, for tests and for the embedded default where no gateway is configured.
 
-Invariant: a request the gateway may not have processed (connection error, timeout, 5xx, 429) is
-retried with exponential back-off; a 4xx is the caller's fault and raises at once, naming the field.
+Invariant: a request the gateway may not have processed (connection error, connect timeout, 5xx, 429)
+is retried with exponential back-off; a read timeout is retried only for idempotent requests (update,
+hang up), never for create (it may have rung already); a 4xx raises at once with the gateway's message.
 """
 
 from __future__ import annotations
@@ -120,13 +121,21 @@ class TwilioRestGateway:
         tail = f"/{sid}.json" if sid else ".json"
         return f"{self.base_url}/Accounts/{self.account_sid}/Calls{tail}"
 
-    def _post(self, url: str, data: list[tuple[str, str]] | dict[str, str]) -> CallResource:
+    def _post(self, url: str, data: list[tuple[str, str]] | dict[str, str], *, idempotent: bool = True
+              ) -> CallResource:
         last: Exception | None = None
         for attempt in range(self.retries + 1):
             if attempt:
                 self._sleep(self.backoff * 2 ** (attempt - 1))
             try:
                 response = self._session.post(url, data=data, timeout=self.timeout)
+            except requests.ReadTimeout as exc:
+                # The gateway got the request and may have acted on it: creating the call again would ring
+                # the callee twice, so only idempotent requests (update, hang up) are sent again.
+                last = GatewayError(f"gateway did not answer in {self.timeout} s at {url}: {exc}")
+                if not idempotent:
+                    raise last from exc
+                continue
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last = GatewayError(f"gateway unreachable at {url}: {exc}")
                 continue
@@ -149,7 +158,7 @@ class TwilioRestGateway:
                     machine_detection: str | None = None) -> CallResource:
         params = _create_params(to, from_, url, status_callback, status_callback_events, timeout,
                                 caller_id_name, machine_detection)
-        return self._post(self._calls_url(), params)
+        return self._post(self._calls_url(), params, idempotent=False)
 
     def update_call(self, sid: str, *, url: str | None = None, twiml: str | None = None,
                     status: str | None = None) -> CallResource:

@@ -171,3 +171,13 @@ def test_services_default_to_a_recording_gateway_unless_credentials_are_set(serv
                              "VPBX_GATEWAY_API_URL": "https://example.signalwire.com/api/laml/2010-04-01"})
     assert isinstance(real, TwilioRestGateway)
     assert real._calls_url() == f"https://example.signalwire.com/api/laml/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
+
+
+def test_a_create_that_timed_out_is_not_sent_twice(fake_server: FakeGatewayServer) -> None:
+    # given a gateway that answers the first create too late (it may well have placed the call)
+    fake_server.delay_first = 0.6
+    gw = client(fake_server, timeout=0.2)
+    with pytest.raises(GatewayError, match="did not answer"):
+        gw.create_call("+15550003000", "+15550001000", "https://x/voice")
+    threading.Event().wait(0.7)
+    assert len(fake_server.received) == 1
