@@ -122,7 +122,18 @@ def mix(frames: Int16Array, hears: Float32Array | MixPlan | None = None) -> Int1
 
 
 def mix_minus_hears(p: int) -> Float32Array:
-    """Everyone hears everyone but themselves."""
+    """Build the mix-minus matrix: everyone hears everyone but themselves.
+
+    Parameters
+    ----------
+    p : int
+        Number of participants.
+
+    Returns
+    -------
+    ndarray of float32, shape (p, p)
+        Ones with a zero diagonal.
+    """
     if p < 0:
         raise ValueError(f"participant count must be >= 0, got {p}")
     h = np.ones((p, p), np.float32)
@@ -139,7 +150,20 @@ def _copy_checked(hears: Float32Array, *who: int) -> Float32Array:
 
 
 def listen_hears(hears: Float32Array, supervisor: int) -> Float32Array:
-    """Supervisor hears everyone and is heard by nobody."""
+    """Put ``supervisor`` in listen mode: hears everyone, heard by nobody.
+
+    Parameters
+    ----------
+    hears : ndarray of float32, shape (P, P)
+        Current matrix (not modified).
+    supervisor : int
+        Row/column of the supervisor.
+
+    Returns
+    -------
+    ndarray of float32, shape (P, P)
+        A new matrix.
+    """
     h = _copy_checked(hears, supervisor)
     h[supervisor, :] = 1.0
     h[:, supervisor] = 0.0
@@ -147,14 +171,40 @@ def listen_hears(hears: Float32Array, supervisor: int) -> Float32Array:
 
 
 def whisper_hears(hears: Float32Array, supervisor: int, agent: int) -> Float32Array:
-    """Supervisor hears everyone; only ``agent`` hears the supervisor."""
+    """Put ``supervisor`` in whisper mode: hears everyone, heard only by ``agent``.
+
+    Parameters
+    ----------
+    hears : ndarray of float32, shape (P, P)
+        Current matrix (not modified).
+    supervisor, agent : int
+        Rows/columns of the supervisor and of the agent being coached.
+
+    Returns
+    -------
+    ndarray of float32, shape (P, P)
+        A new matrix.
+    """
     h = listen_hears(_copy_checked(hears, supervisor, agent), supervisor)
     h[agent, supervisor] = 1.0
     return h
 
 
 def barge_hears(hears: Float32Array, supervisor: int) -> Float32Array:
-    """Supervisor hears everyone and everyone hears the supervisor."""
+    """Put ``supervisor`` in barge mode: hears everyone, heard by everyone.
+
+    Parameters
+    ----------
+    hears : ndarray of float32, shape (P, P)
+        Current matrix (not modified).
+    supervisor : int
+        Row/column of the supervisor.
+
+    Returns
+    -------
+    ndarray of float32, shape (P, P)
+        A new matrix.
+    """
     h = _copy_checked(hears, supervisor)
     h[supervisor, :] = 1.0
     h[:, supervisor] = 1.0
@@ -163,7 +213,20 @@ def barge_hears(hears: Float32Array, supervisor: int) -> Float32Array:
 
 
 def mute_hears(hears: Float32Array, muted: Iterable[int]) -> Float32Array:
-    """Nobody hears the muted participants (they still hear the room)."""
+    """Mute participants: nobody hears them, they still hear the room.
+
+    Parameters
+    ----------
+    hears : ndarray of float32, shape (P, P)
+        Current matrix (not modified).
+    muted : iterable of int
+        Columns to silence.
+
+    Returns
+    -------
+    ndarray of float32, shape (P, P)
+        A new matrix.
+    """
     who = list(muted)
     h = _copy_checked(hears, *who)
     h[:, who] = 0.0
@@ -171,7 +234,22 @@ def mute_hears(hears: Float32Array, muted: Iterable[int]) -> Float32Array:
 
 
 def gain_hears(hears: Float32Array, talker: int, gain: float) -> Float32Array:
-    """Everyone hears ``talker`` scaled by ``gain`` (e.g. 0.5 for -6 dB)."""
+    """Scale what everyone hears of ``talker`` by ``gain``.
+
+    Parameters
+    ----------
+    hears : ndarray of float32, shape (P, P)
+        Current matrix (not modified).
+    talker : int
+        Column to scale.
+    gain : float
+        Linear gain, e.g. 0.5 for -6 dB; must be finite.
+
+    Returns
+    -------
+    ndarray of float32, shape (P, P)
+        A new matrix.
+    """
     if not np.isfinite(gain):
         raise ValueError(f"gain must be finite, got {gain}")
     h = _copy_checked(hears, talker)
