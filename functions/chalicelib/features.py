@@ -91,6 +91,22 @@ def _plan_of(state: CallState, cb: Callback, tenant: TenantSnapshot) -> Plan | N
     return tenant.plan_for_number(cb.params.get("To", ""))
 
 
+def facts_needed(plan: Plan, tenant: TenantSnapshot) -> set[str]:
+    """Which history facts this plan can use at all (most plans need none: no log read then)."""
+    needed: set[str] = set()
+    groups = tenant.section("groups")
+    for n in plan.nodes.values():
+        if n.action == "sticky":
+            needed.add("last_agent")
+        elif n.action == "ring_group":
+            strategy = n.data.get("strategy") or (groups.get(str(n.data.get("group"))) or {}).get("strategy")
+            if strategy == "least_recent":
+                needed.add("last_answered")
+    if any(isinstance(e, Mapping) and e.get("call_waiting") is False for e in tenant.section("extensions").values()):
+        needed.add("active_extensions")  # a user without a second line: who is on a call now
+    return needed
+
+
 def gather_facts(services: Services, tenant: TenantSnapshot, state: CallState, cb: Callback) -> Mapping[str, Any]:
     """The facts this call's plan may need; only what its actions use is gathered."""
     if cb.kind == "status" or state.ended:
@@ -98,16 +114,19 @@ def gather_facts(services: Services, tenant: TenantSnapshot, state: CallState, c
     plan = _plan_of(state, cb, tenant)
     if plan is None:
         return {}
-    actions = {n.action for n in plan.nodes.values()}
     caller = state.from_number or cb.params.get("From", "")
     facts: dict[str, Any] = {}
-    if actions & {"sticky", "ring_group", "ring_extension", "follow_me"}:
+    needed = facts_needed(plan, tenant)
+    if needed:
         history = call_history(services, tenant.tenant_id)
-        facts["last_agent"] = history.last_agent_by_caller.get(caller)
-        facts["last_answered"] = dict(history.last_answered)
-        own = f"call-{state.call_sid or cb.params.get('CallSid', '')}"
-        facts["active_extensions"] = sorted({str(t) for stream, r in history.ringing.items() if stream != own
-                                             for t in r.get("targets", ())})
+        if "last_agent" in needed:
+            facts["last_agent"] = history.last_agent_by_caller.get(caller)
+        if "last_answered" in needed:
+            facts["last_answered"] = dict(history.last_answered)
+        if "active_extensions" in needed:
+            own = f"call-{state.call_sid or cb.params.get('CallSid', '')}"
+            facts["active_extensions"] = sorted({str(t) for stream, r in history.ringing.items() if stream != own
+                                                 for t in r.get("targets", ())})
     crm_nodes = [n for n in plan.nodes.values() if n.action == "crm_lookup" and n.id not in state.scratch]
     if crm_nodes:
         facts["crm"] = {n.id: crm.lookup_owner(str(n.data.get("url", "")), caller,

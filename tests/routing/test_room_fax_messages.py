@@ -144,3 +144,11 @@ def test_retries_then_fallback_after_invalid_input(services) -> None:  # type: i
     call.press("9")
     call.press("9")
     assert "Оператор." in call.press("9")
+
+
+def test_system_prompts_follow_the_tenant_language(services) -> None:  # type: ignore[no-untyped-def]
+    gateway = make_tenant(services, "acme", {"root": {"id": "conf", "action": "conference", "data": {"room": "board"}}},
+                          conferences=ROOMS, language="ru-RU")
+    call = Call(gateway, sid(1))
+    assert '<Say language="ru-RU">Введите PIN-код конференции и нажмите решётку.</Say>' in call.start()
+    assert '<Say language="ru-RU">Неверный PIN-код.</Say>' in call.press("5")
