@@ -176,7 +176,8 @@ class FaxReceiver:
         elif fcf == Fcf.CTC:
             self._step(Input.CTC)
         elif fcf == Fcf.EOR:
-            self._ecm.give_up()
+            if self._ecm.give_up() in _POST_PAGE:  # the block the sender gave up on ended its page
+                self._finish_page(self._ecm.take_page())
             self._step(Input.EOR)
         elif fcf == Fcf.RR:
             self._step(Input.RR)
