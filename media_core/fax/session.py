@@ -55,8 +55,9 @@ class FaxReceiver:
         live: bool = False,
     ) -> None:
         # live: our answers reach the sender (listener). Replaying a capture they do not, so there
-        # TCF is always taken as good and every page as acceptable, whatever the real receiver said
-        # (a retrain or resend then shows up as a DCS, which every phase accepts).
+        # TCF is always taken as good and every page as acceptable, whatever the real receiver said;
+        # a retrain it asked for shows up as a DCS, which the waiting phases accept. (A page the real
+        # receiver refused with RTN and got again would then be kept twice.)
         self.live = live
         self.version = t38_version
         self.local_ident = local_ident
