@@ -122,8 +122,16 @@ def transfer_doc(tenant: TenantSnapshot, to: str, n: int) -> dict[str, Any]:
     return doc
 
 
+def hold_music(tenant: TenantSnapshot) -> str:
+    """``hold_music_url``, else the playback URL of the uploaded ``hold_music`` audio, else ``""``."""
+    if tenant.config.get("hold_music_url"):
+        return str(tenant.config["hold_music_url"])
+    audio = tenant.section("audio").get(str(tenant.config.get("hold_music") or ""))
+    return str(audio.get("url") or "") if isinstance(audio, Mapping) else ""
+
+
 def hold_doc(tenant: TenantSnapshot, n: int) -> dict[str, Any]:
-    return {"id": f"@hold-{n}", "action": "hold", "data": {"music": str(tenant.config.get("hold_music_url") or "")}}
+    return {"id": f"@hold-{n}", "action": "hold", "data": {"music": hold_music(tenant)}}
 
 
 def bridge_doc(room: str, n: int, label: str = "bridge") -> dict[str, Any]:

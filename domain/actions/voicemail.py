@@ -1,4 +1,6 @@
-"""Voicemail: greeting, beep, record; the recording is kept as a VoicemailLeft event."""
+"""Voicemail: the box's greeting, beep, record; kept as a VoicemailLeft event. Leaving a message
+needs no PIN (the PIN guards listening). ``box`` names the box, or ``extension`` uses that
+user's box (``extensions.<ext>.voicemail``)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,15 @@ from domain.prompts import say
 from domain.routing.plan import Node
 
 
+def _box(node: Node, ctx: Context) -> str:
+    if node.data.get("box"):
+        return str(node.data["box"])
+    ext = ctx.tenant.section("extensions").get(str(node.data.get("extension", ""))) or {}
+    return str(ext.get("voicemail") or node.data.get("extension", ""))
+
+
 def _enter(node: Node, ctx: Context) -> Outcome:
-    box = str(node.data["box"])
+    box = _box(node, ctx)
     cfg = ctx.tenant.section("voicemail_boxes").get(box) or {}
     greeting: Instruction
     if cfg.get("greeting_url"):
@@ -25,7 +34,7 @@ def _enter(node: Node, ctx: Context) -> Outcome:
 
 
 def _resume(node: Node, ctx: Context) -> Outcome:
-    box = str(node.data["box"])
+    box = _box(node, ctx)
     url = ctx.params.get("RecordingUrl", "")
     duration = int(ctx.params.get("RecordingDuration", "0") or 0)
     if not url or duration <= 0:
@@ -37,6 +46,7 @@ def _resume(node: Node, ctx: Context) -> Outcome:
 
 
 register(SimpleAction("voicemail", {
-    "type": "object", "required": ["box"],
-    "properties": {"box": {"type": "string"}, "max_length": {"type": "integer", "minimum": 5, "maximum": 3600}},
+    "type": "object", "oneOf": [{"required": ["box"]}, {"required": ["extension"]}],
+    "properties": {"box": {"type": "string"}, "extension": {"type": "string"},
+                   "max_length": {"type": "integer", "minimum": 5, "maximum": 3600}},
     "additionalProperties": False}, _enter, _resume))

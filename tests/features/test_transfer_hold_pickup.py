@@ -221,3 +221,13 @@ def test_declined_attended_transfer_sends_the_caller_back(services, key, operato
     back = services.gateway.requests[-1]
     assert back.sid == CALLER and "<Sip>sip:100@demo.sip.vpbx.local</Sip>" in back.params["Twiml"]
     assert [e.data["state"] for e in operator_call.events() if e.event_type == "CallTransferred"][-1] == "declined"
+
+
+def test_hold_plays_the_uploaded_hold_music(services) -> None:  # type: ignore[no-untyped-def]
+    gateway = make_tenant(services, "acme", {"root": {"id": "op", "action": "ring_extension",
+                                                      "data": {"extension": "100"}}},
+                          hold_music="jazz", audio={"jazz": {"kind": "hold_music", "url": "https://pbx/media/jazz"}})
+    Call(gateway, sid(9)).start()
+    secret, _ = auth.create_api_key(services, "acme", scopes=["calls.control"], actor="test")
+    status, held = _api(f"/api/v1/calls/{sid(9)}/hold", secret)
+    assert status == 200 and '<Play loop="0">https://pbx/media/jazz</Play>' in held["laml"]

@@ -152,3 +152,22 @@ def test_system_prompts_follow_the_tenant_language(services) -> None:  # type: i
     call = Call(gateway, sid(1))
     assert '<Say language="ru-RU">Введите PIN-код конференции и нажмите решётку.</Say>' in call.start()
     assert '<Say language="ru-RU">Неверный PIN-код.</Say>' in call.press("5")
+
+
+def test_voicemail_plays_the_boxs_own_recorded_greeting_and_needs_no_pin(services) -> None:  # type: ignore[no-untyped-def]
+    boxes = {"101": {"pin": "hashed", "greeting_url": "https://cdn.example.com/sam.mp3"}}
+    plan = {"root": {"id": "vm", "action": "voicemail", "data": {"extension": "101", "max_length": 60}}}
+    call = Call(make_tenant(services, "acme", plan, voicemail_boxes=boxes), sid(1))
+    assert_golden("voicemail_box_greeting", call.start())
+    done = call.reply(RecordingUrl="https://gw/rec/RE7", RecordingDuration="12", RecordingSid="RE7")
+    assert done.endswith("<Hangup/></Response>")
+    left = next(e for e in call.events() if e.event_type == "VoicemailLeft")
+    assert left.data["box"] == "101" and left.data["duration"] == 12
+
+
+def test_voicemail_hang_up_before_speaking_leaves_no_message(services) -> None:  # type: ignore[no-untyped-def]
+    plan = {"root": {"id": "vm", "action": "voicemail", "data": {"box": "100"}}}
+    call = Call(make_tenant(services, "acme", plan), sid(1))
+    call.start()
+    call.reply(RecordingUrl="https://gw/rec/RE8", RecordingDuration="0")
+    assert not any(e.event_type == "VoicemailLeft" for e in call.events())
