@@ -252,6 +252,8 @@ def pickup_to_extension(services: Services, tenant_id: str, call_sid: str, exten
     def make(tenant: TenantSnapshot, state: CallState) -> tuple[dict[str, Any], tuple[Any, ...]]:
         if not tenant.section("extensions").get(extension):
             raise FeatureError(422, f"extension: no extension {extension!r}", "/extension")
+        if not state.awaiting:
+            raise FeatureError(409, f"call {call_sid} is not ringing anyone", "/sid")
         doc = {"id": f"@pickup-{state.step + 1}", "action": "ring_extension", "data": {"extension": extension}}
         return doc, (CallPickedUp(by=extension, mode="api"),)
 
@@ -293,10 +295,14 @@ def handle_feature_call(services: Services, tenant: TenantSnapshot, cb: Callback
     for candidate in pickup_candidates(tenant, picker, mode, target, ringing, services.clock()):
         name = f"pickup-{candidate}"
         try:
-            divert_call(services, tenant.tenant_id, candidate,
-                        lambda t, s, n=name: (bridge_doc(n, s.step + 1, "pickup"),
-                                              (CallPickedUp(by=picker, mode=mode, picker_call_sid=cb.params["CallSid"]),)),
-                        request_id=cb.request_id, reason={"feature": "pickup", "by": picker, "mode": mode})
+            def make(t: TenantSnapshot, s: CallState, n: str = name) -> tuple[dict[str, Any], tuple[Any, ...]]:
+                if not s.awaiting:  # another pickup (or the end of the dial) got there first
+                    raise FeatureError(409, "no longer ringing")
+                return bridge_doc(n, s.step + 1, "pickup"), (
+                    CallPickedUp(by=picker, mode=mode, picker_call_sid=cb.params["CallSid"]),)
+
+            divert_call(services, tenant.tenant_id, candidate, make, request_id=cb.request_id,
+                        reason={"feature": "pickup", "by": picker, "mode": mode})
         except FeatureError:
             continue  # answered or ended meanwhile: try the next one
         room, picked = name, candidate

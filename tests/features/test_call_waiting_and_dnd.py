@@ -54,3 +54,31 @@ def test_a_call_counts_as_ringing_only_within_its_dial_timeout(services, clock) 
     clock.advance(21)  # longer than that: it was answered (or is ending), not ringing
     body = Call(Gateway(services), sid(1), From="client:102", To="*8").start()
     assert "no ringing call" in body
+
+
+def test_two_colleagues_dialling_pickup_at_once_only_one_gets_the_call(services) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    caller = Call(Gateway(services), sid(0xC0))
+    caller.start()
+    caller.press("1")  # 101 and 102 ring
+    bodies: dict[str, str] = {}
+    barrier = threading.Barrier(2)
+
+    def dial(n: int, device: str) -> None:
+        barrier.wait()
+        bodies[device] = Call(Gateway(services), sid(n), From=device, To="*8").start()
+
+    threads = [threading.Thread(target=dial, args=(1, "client:102")),
+               threading.Thread(target=dial, args=(2, "sip:101@demo.sip.vpbx.local"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    bridged = [d for d, body in bodies.items() if "<Conference" in body]
+    assert len(bridged) == 1, bodies
+    assert sum("no ringing call" in body for body in bodies.values()) == 1
+    picked = [e for e in caller.events() if e.event_type == "CallPickedUp"]
+    assert len(picked) == 1
+    updates = [r for r in services.gateway.requests if r.op == "update"]
+    assert len(updates) == 1 and updates[0].sid == sid(0xC0)
