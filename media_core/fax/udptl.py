@@ -86,11 +86,11 @@ class UdptlReceiver:
 
     def _unwrap(self, seq: int) -> int:
         """Map a 16-bit number onto an ever-increasing one (wrap 65535 -> 0, and 65535 -> 1)."""
-        if self._last is None:
+        last = self._last
+        if last is None:
             return seq
-        base = self._last - (self._last & 0xFFFF)
-        best = min((base - 65536 + seq, base + seq, base + 65536 + seq), key=lambda u: abs(u - self._last))  # type: ignore[operator]
-        return best
+        base = last - (last & 0xFFFF)
+        return min((base - 65536 + seq, base + seq, base + 65536 + seq), key=lambda u: abs(u - last))
 
     def receive_datagram(self, datagram: bytes) -> list[tuple[int, bytes | None]]:
         """Feed one datagram; returns what became deliverable (possibly nothing)."""
