@@ -39,6 +39,7 @@ class JitterBuffer:
         self._last_good = self.silence
         self._missing_run = 0
         self._late_run = 0
+        self.last_concealed = True
 
     def _extend(self, seq: int) -> int:
         if self._highest is None:
@@ -52,6 +53,20 @@ class JitterBuffer:
         return candidate
 
     def push(self, seq: int, payload: bytes) -> None:
+        highest = self._highest
+        nxt = self._next
+        if (
+            highest is not None
+            and seq == ((highest + 1) & 0xFFFF)
+            and (nxt is None or highest + 1 >= nxt)
+            and len(payload) == self.frame_bytes
+        ):
+            # Hot path: the next packet in order (the usual case), nothing to check but the count.
+            self._highest = highest + 1
+            self._slots[highest + 1] = payload
+            self.received += 1
+            self._late_run = 0
+            return
         ext = self._extend(seq)
         if self._next is not None and ext < self._next:
             self.late += 1
@@ -80,9 +95,24 @@ class JitterBuffer:
         return len(self._slots)
 
     def pop(self) -> Frame:
+        payload = self.pop_payload()
+        return Frame(payload, self.last_concealed)
+
+    def pop_payload(self) -> bytes:
+        """Like :meth:`pop` without the Frame object (the server's per-packet path); see ``last_concealed``."""
+        nxt = self._next
+        if nxt is not None:
+            payload = self._slots.pop(nxt, None)
+            if payload is not None and self._highest is not None and self._highest - nxt < self.max_depth:
+                self._next = nxt + 1  # hot path: the expected frame is here and the delay is in bounds
+                self._last_good, self._missing_run, self.last_concealed = payload, 0, False
+                return payload
+            if payload is not None:
+                self._slots[nxt] = payload  # put back: the slow path below also trims the delay
+        self.last_concealed = True
         if self._next is None:
             if self._highest is None or len(self._slots) <= self.depth:
-                return Frame(self.silence, True)  # still filling: play silence, not counted as loss
+                return self.silence  # still filling: play silence, not counted as loss
             self._next = min(self._slots)
         if self._highest is not None and self._highest - self._next >= self.max_depth:
             # Sender clock ran ahead or a burst arrived: drop the oldest to bound the delay.
@@ -92,8 +122,8 @@ class JitterBuffer:
         payload = self._slots.pop(self._next, None)
         self._next += 1
         if payload is not None:
-            self._last_good, self._missing_run = payload, 0
-            return Frame(payload, False)
+            self._last_good, self._missing_run, self.last_concealed = payload, 0, False
+            return payload
         self.concealed += 1
         self._missing_run += 1
-        return Frame(self._last_good if self._missing_run <= self.max_conceal else self.silence, True)
+        return self._last_good if self._missing_run <= self.max_conceal else self.silence

@@ -47,7 +47,7 @@ class RtpLeg(asyncio.DatagramProtocol):
         return int(self.transport.get_extra_info("sockname")[1])
 
     def next_frame(self) -> bytes:
-        return self.session.next_frame().payload
+        return self.session.jitter.pop_payload()
 
     def send_frame(self, payload: bytes) -> None:
         transport, remote = self.transport, self.remote

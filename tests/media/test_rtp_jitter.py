@@ -215,3 +215,18 @@ def test_twilio_session_rejects_media_before_start_and_other_encodings() -> None
         s.receive_text(_twilio("media", media={"payload": ""}))
     with pytest.raises(StreamProtocolError, match="audio/l16"):
         s.receive_text(_twilio("start", start={"mediaFormat": {"encoding": "audio/l16"}}))
+
+
+def test_after_an_outage_the_late_tail_is_dropped_and_playout_resumes_without_growing() -> None:
+    jb = JitterBuffer(160, 0xFF, depth=1, max_conceal=1)
+    frames = _frames(40)
+    for seq in range(10):
+        jb.push(seq, frames[seq])
+        jb.pop()
+    for _ in range(6):  # 120 ms with no packets: playout runs ahead of the sender
+        jb.pop()
+    for seq in range(10, 40):  # the delayed packets then arrive in order
+        jb.push(seq, frames[seq])
+        jb.pop()
+    assert jb.late > 0
+    assert len(jb) <= 2  # nothing stranded behind the playout point
