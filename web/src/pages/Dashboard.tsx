@@ -39,13 +39,33 @@ export function Dashboard(props: { tenant: string }) {
                 <ul class="chips">{Object.entries(byState).map(([s, n]) => <li>{s}: <strong>{n}</strong></li>)}</ul>
               ) : <p class="empty">No agents signed in.</p>}
               <h2>Queues</h2>
-              <Table columns={[["id", "Queue"], ["waiting", "Waiting"], ["callbacks_waiting", "Callbacks"]]} rows={queues} empty="No queue activity." />
-              <p class="muted">Longest wait per queue: see Reports → Per queue (the live feed reports queue sizes).</p>
+              {queues.length ? (
+                <div class="table-wrap"><table>
+                  <thead><tr><th scope="col">Queue</th><th scope="col">Waiting</th><th scope="col">Callbacks</th><th scope="col">Longest wait</th><th scope="col">Agents free</th></tr></thead>
+                  <tbody>{queues.map((q) => <QueueRow tenant={props.tenant} q={q} />)}</tbody>
+                </table></div>
+              ) : <p class="empty">No queue activity.</p>}
             </>
           );
         }}
       </Status>
     </Page>
+  );
+}
+
+/** One queue: sizes from the live feed, longest wait and free agents from the queue's own live view. */
+function QueueRow(props: { tenant: string; q: any }) {
+  const detail = useGet<any>(`${ep.live(props.tenant).replace(/\/live$/, "")}/queues/${encodeURIComponent(props.q.id)}/live`, 2000);
+  const waits: number[] = (detail.data?.waiting ?? []).map((w: any) => Number(w.waited ?? 0));
+  const free = (detail.data?.agents ?? []).filter((a: any) => a.presence === "available").length;
+  return (
+    <tr>
+      <td data-label="Queue">{props.q.id}</td>
+      <td data-label="Waiting">{props.q.waiting}</td>
+      <td data-label="Callbacks">{props.q.callbacks_waiting}</td>
+      <td data-label="Longest wait">{detail.data ? fmtSeconds(waits.length ? Math.max(...waits) : 0) : "–"}</td>
+      <td data-label="Agents free">{detail.data ? free : "–"}</td>
+    </tr>
   );
 }
 
