@@ -131,3 +131,12 @@ def test_bad_user_input_names_the_field(as_role):
     status, body = owner.json("POST", "/api/v1/users", {"email": "z@demo.test", "name": "Z", "role": "agent",
                                                         "password": "short"})
     assert status == 400 and body["field"] == "password"
+
+
+def test_an_api_key_asking_who_am_i_gets_its_tenant_and_scopes(accounts, client):
+    from chalicelib.auth import create_api_key
+
+    key, _ = create_api_key(accounts, "demo", scopes=["stats.read"], label="bi", actor="test")
+    resp = client.http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {key}"})
+    assert resp.status_code == 200
+    assert resp.json_body["tenant"] == "demo" and resp.json_body["permissions"] == ["stats.read"]

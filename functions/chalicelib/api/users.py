@@ -80,13 +80,13 @@ def login() -> Response:
                                         str(body.get("totp") or ""))
     if result.user is None:
         status = 429 if result.error == "locked" else 401
-        headers = {"Retry-After": str(result.retry_after)} if result.retry_after else {}
+        headers: dict[str, str | list[str]] = {"Retry-After": str(result.retry_after)} if result.retry_after else {}
         return Response(body={"error": result.error, "message": MESSAGES[result.error],
                               "field": "totp" if result.error.startswith("totp") else "password"},
                         status_code=status, headers=headers)
     token, csrf = start_session(services, result.tenant_id, result.user)
     return Response(body=_me(result.tenant_id, result.user, csrf), status_code=200,
-                    headers={"Set-Cookie": session_cookies(services, token, csrf)})  # type: ignore[dict-item]
+                    headers={"Set-Cookie": session_cookies(services, token, csrf)})
 
 
 @bp.route("/api/v1/auth/logout", methods=["POST"])
@@ -96,7 +96,7 @@ def logout() -> Response:
     info = session_of(get_services(), {k.lower(): v for k, v in bp.current_request.headers.items()})
     if info is not None:
         end_session(get_services(), info)
-    return Response(body={"signed_out": True}, headers={"Set-Cookie": cleared_cookies()})  # type: ignore[dict-item]
+    return Response(body={"signed_out": True}, headers={"Set-Cookie": cleared_cookies()})
 
 
 @bp.route("/api/v1/auth/me", methods=["GET"])
@@ -104,7 +104,7 @@ def logout() -> Response:
 def me() -> Any:
     p = _guard()
     if p.kind != "user":
-        return {"tenant": p.tenant_id, "api_key": p.subject, "permissions": sorted(p.permissions())}
+        return {"tenant": p.tenant_id, "api_key": p.subject, "permissions": sorted(p.scopes)}
     info = session_of(get_services(), {k.lower(): v for k, v in bp.current_request.headers.items()})
     return _me(p.tenant_id, _user(p), info.csrf if info else "")
 
@@ -208,5 +208,5 @@ def config_audit() -> Any:
     from chalicelib.api.users_audit import audit_trail
 
     p = _guard()
-    q = bp.current_request.query_params or {}
+    q: dict[str, str] = dict(bp.current_request.query_params or {})
     return {"entries": audit_trail(get_services(), p.tenant_id, limit=int(q.get("limit") or 200))}
