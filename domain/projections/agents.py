@@ -79,10 +79,13 @@ def evolve(state: JSON | None, e: StoredEvent) -> tuple[JSON, list[Row]]:
 
 
 def _interval(e: StoredEvent, s: JSON, state: str, start: str, end: str) -> Row:
-    queue = s["queue"] if state in ("on_call", "ringing") else (s["last_queue"] if state == "wrap_up" else "")
-    call = s["call_sid"] if state == "on_call" else ""
+    offer = s["offer"] or {}
+    queue = {"on_call": s["queue"], "ringing": offer.get("queue", ""), "wrap_up": s["last_queue"]}.get(state, "")
+    call = {"on_call": s["call_sid"], "ringing": offer.get("call", "")}.get(state, "")
     doc = {"agent": s["agent"], "presence": state, "start": start, "end": end,
            "seconds": round(seconds_between(start, end), 3), "queue": queue, "call": call}
+    if state == "ringing":  # how the offer ended: the employee figures count missed offers
+        doc["offer"] = {"AgentConnected": "answered", "AgentOfferMissed": "missed"}.get(e.event_type, "withdrawn")
     return (f"{e.stream_id}:{start}:{int(s['since_v']):010d}", e.tenant_id, start, doc)
 
 

@@ -52,8 +52,11 @@ def _blank() -> JSON:
             "hold_seconds": 0.0, "calls": {k: [] for k in (*EMPLOYEE_COUNTS, "hold")}}
 
 
-def employee_stats(cdrs: Iterable[JSON], devices: Mapping[str, str]) -> dict[str, JSON]:
-    """Per extension: incoming answered/missed, outgoing attempted/answered, talk, ring, transfers, hold."""
+def employee_stats(cdrs: Iterable[JSON], devices: Mapping[str, str], intervals: Iterable[JSON] = ()) -> dict[str, JSON]:
+    """Per extension: incoming answered/missed, outgoing attempted/answered, talk, ring, transfers, hold.
+
+    ``intervals`` are call-center presence intervals (agents projection) that ended in the period:
+    queue calls are bridged by the call center, not by a <Dial>, so they are counted from there."""
     out: dict[str, JSON] = {}
 
     def person(ext: str) -> JSON:
@@ -90,6 +93,15 @@ def employee_stats(cdrs: Iterable[JSON], devices: Mapping[str, str]) -> dict[str
                 p["hold_seconds"] += float(hold.get("seconds", 0))
                 if sid not in p["calls"]["hold"]:
                     p["calls"]["hold"].append(sid)
+    for i in intervals:  # call-center calls: offers rang the agent, bridged calls were talked
+        p = person(str(i["agent"]))
+        if i["presence"] == "ringing" and i.get("offer") in ("answered", "missed"):
+            p["ring_seconds"] += float(i["seconds"])
+            if i["offer"] == "missed":
+                _count(p, "incoming_missed", str(i["call"]))
+        elif i["presence"] == "on_call" and not i.get("open"):
+            _count(p, "incoming_answered", str(i["call"]))
+            p["talk_seconds"] += float(i["seconds"])
     for p in out.values():
         answered = p["incoming_answered"] + p["outgoing_answered"]
         p["talk_average"] = round(p["talk_seconds"] / answered, 1) if answered else 0.0

@@ -80,7 +80,8 @@ def employees(tenant: str, principal: Any) -> JSONish:
     services, snapshot, out = _context(tenant)
     since, until, p = period(services, snapshot, _query(bp.current_request))
     cdrs = out.states("calls", tenant, since, until)
-    return {"period": p, "employees": employee_stats(cdrs, device_map(snapshot.config))}
+    intervals = [i for i in out.rows("agents", tenant) if since <= i["end"] < until]
+    return {"period": p, "employees": employee_stats(cdrs, device_map(snapshot.config), intervals)}
 
 
 @endpoint(bp, "GET", TENANT + "/stats/kpis", summary="Missed-call recovery and repeat callers", tag="statistics",

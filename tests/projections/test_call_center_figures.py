@@ -7,7 +7,8 @@ Queue "support", members 201 and 202, SL threshold 20 s, short abandon <= 5 s; t
   c3 queued 15:02:30, rings 202 at 15:02:31, answered 15:03:00 (waited 30), ends 15:04:00, wrap-up to 15:04:20
   c4 queued 15:05:00, hangs up 15:05:40 (waited 40: abandoned)
   c5 queued 15:06:00, asks for a callback at 15:06:20 (task t1, reached 15:12:00); task t2 for c4 at 15:07:00
-  201 paused 15:15:00-15:20:00;  c6 queued 15:25:00, still waiting when the manager looks at 15:30:00
+  201 paused 15:15:00-15:20:00;  c6 queued 15:25:00, rings 202 15:25:05-15:25:20 unanswered, still
+  waiting when the manager looks at 15:30:00
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from domain.callcenter.events import (
     AgentConnected,
     AgentLoggedIn,
     AgentOffered,
+    AgentOfferMissed,
     AgentPaused,
     AgentUnpaused,
     CallbackAttemptFailed,
@@ -106,6 +108,10 @@ def a_day_in_the_queue(services) -> None:  # type: ignore[no-untyped-def]
     e(agent("201"), AgentPaused(agent="201", reason="lunch", at=iso(at(15))), at(15))
     e(agent("201"), AgentUnpaused(agent="201", at=iso(at(20))), at(20))
     e(Q, CallerQueued(call_sid="c6", number="+15550003006", priority=0, at=iso(at(25))), at(25))
+    e(agent("202"), AgentOffered(agent="202", offer_id="o6", call_sid="c6", queue="support", at=iso(at(25, 5))),
+      at(25, 5))
+    e(agent("202"), AgentOfferMissed(agent="202", offer_id="o6", call_sid="c6", reason="no-answer",
+                                     at=iso(at(25, 20))), at(25, 20))
 
 
 @pytest.fixture
@@ -145,7 +151,18 @@ def test_agent_presence_time_and_occupancy(api, day) -> None:  # type: ignore[no
     assert {k: v for k, v in a["seconds"].items() if v} == {"available": 1345.0, "ringing": 5.0, "on_call": 120.0,
                                                               "wrap_up": 30.0, "paused": 300.0}
     assert (a["handled"], a["calls"], a["occupancy"]) == (1, ["c1"], 0.1)
-    assert agents["202"]["seconds"]["available"] == 1540.0 + 151.0 and agents["202"]["occupancy"] == 0.0444
+    # 202: available 151 + 1245 + 280, ringing 29 + 15, contact 80 of 1800 staffed seconds
+    assert agents["202"]["seconds"]["available"] == 1676.0 and agents["202"]["seconds"]["ringing"] == 44.0
+    assert agents["202"]["occupancy"] == 0.0444
+
+
+def test_queue_calls_count_in_the_employee_figures(api, day) -> None:  # type: ignore[no-untyped-def]
+    e = api.get("/stats/employees?from=2026-11-24").json_body["employees"]
+    assert {k: e["201"][k] for k in ("incoming_answered", "incoming_missed", "talk_seconds", "ring_seconds")} == {
+        "incoming_answered": 1, "incoming_missed": 0, "talk_seconds": 120.0, "ring_seconds": 5.0}
+    assert {k: e["202"][k] for k in ("incoming_answered", "incoming_missed", "talk_seconds", "ring_seconds")} == {
+        "incoming_answered": 1, "incoming_missed": 1, "talk_seconds": 60.0, "ring_seconds": 44.0}
+    assert e["202"]["calls"]["incoming_missed"] == ["c6"] and e["202"]["talk_average"] == 60.0
 
 
 def test_live_view_shows_agents_by_state_and_queue_sizes(api, day) -> None:  # type: ignore[no-untyped-def]
