@@ -14,7 +14,7 @@ export function SchemaForm(props: {
   const required: string[] = props.schema?.required ?? [];
   const prefix = props.prefix ?? "";
   const keys = Object.keys(properties).filter((k) => !(props.skip ?? []).includes(k));
-  if (!keys.length) return <JsonField label="Settings (JSON)" name={prefix || "json"} value={props.value} onChange={props.onChange} error={props.errors[prefix.replace(/^\//, "")] ?? props.errors._} />;
+  if (!keys.length) return <JsonField label="Settings" name={prefix || "json"} value={props.value} onChange={props.onChange} error={props.errors[prefix.replace(/^\//, "")] ?? props.errors._} />;
   const set = (k: string, v: any) => {
     const next = { ...props.value };
     if (v === undefined || v === "") delete next[k];
