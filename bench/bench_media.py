@@ -174,12 +174,14 @@ def bench_server(participants: int, room_size: int = 5, seconds: float = 4.0) ->
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        for _ in range(1200):  # bounded: up to 60 s for imports and kernel warm-up on a loaded machine
             try:
                 _http(base, "GET", "/health")
                 break
             except OSError:
                 time.sleep(0.05)
+        else:
+            raise RuntimeError(f"media server on port {port} did not come up within 60 s")
         ports = []
         for r in range(participants // room_size):
             _http(base, "POST", "/rooms", {"name": f"room{r}", "tenant_id": "bench"})
