@@ -73,16 +73,70 @@ _histories: WeakKeyDictionary[object, dict[str, CallHistory]] = WeakKeyDictionar
 _lock = threading.Lock()
 
 
+OVERLAP_SECONDS = 10.0
+
+
+@dataclass
+class _Tail:
+    """Reads a tenant log incrementally but re-reads the last seconds: a store ordered by recorded
+    time (DynamoDB) may show an event after a later one was read; each event is applied once."""
+
+    safe: str = ""  # nothing new can appear at or before this position
+    recent: list[tuple[str, str, tuple[str, int]]] = field(default_factory=list)  # (recorded, position, key)
+    seen: set[tuple[str, int]] = field(default_factory=set)
+
+    def new_events(self, services: Services, tenant_id: str) -> list[StoredEvent]:
+        out: list[StoredEvent] = []
+        after = self.safe
+        while True:
+            batch = services.store.read_log(tenant_id, after=after, limit=1000)
+            for e in batch:
+                key = (e.stream_id, e.version)
+                if key not in self.seen:
+                    self.seen.add(key)
+                    self.recent.append((e.recorded_at, e.position, key))
+                    out.append(e)
+            if len(batch) < 1000:
+                break
+            after = batch[-1].position
+        self._advance()
+        return out
+
+    def _advance(self) -> None:
+        if not self.recent:
+            return
+        self.recent.sort()
+        newest = _seconds(self.recent[-1][0])
+        keep = 0
+        for recorded, position, key in self.recent:
+            if newest - _seconds(recorded) <= OVERLAP_SECONDS:
+                break
+            self.safe = max(self.safe, position)
+            self.seen.discard(key)
+            keep += 1
+        del self.recent[:keep]
+
+
+def _seconds(stamp: str) -> float:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(stamp).timestamp()
+    except ValueError:
+        return 0.0
+
+
+_tails: WeakKeyDictionary[object, dict[str, _Tail]] = WeakKeyDictionary()
+
+
 def call_history(services: Services, tenant_id: str) -> CallHistory:
     """The tenant's history projection, caught up with the log (kept per process, read incrementally)."""
     with _lock:
         history = _histories.setdefault(services.store, {}).setdefault(tenant_id, CallHistory())
-        while True:
-            batch = services.store.read_log(tenant_id, after=history.cursor, limit=1000)
-            for e in batch:
-                history.apply(e)
-            if len(batch) < 1000:
-                return history
+        tail = _tails.setdefault(services.store, {}).setdefault(tenant_id, _Tail())
+        for e in sorted(tail.new_events(services, tenant_id), key=lambda e: (e.recorded_at, e.stream_id, e.version)):
+            history.apply(e)
+        return history
 
 
 def _plan_of(state: CallState, cb: Callback, tenant: TenantSnapshot) -> Plan | None:
