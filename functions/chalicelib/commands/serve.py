@@ -33,6 +33,8 @@ def _start_media(port: int) -> subprocess.Popen[bytes] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Without a configured public URL, the gateway (or `vpbx simulate`) reaches us where we listen.
+    os.environ.setdefault("VPBX_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
     services = get_services()
     if args.seed_demo and seed_demo(services.tenants, services.settings.demo_auth_token):
         print(f"seeded the demo tenant {DEMO_TENANT!r} (number {DEMO_NUMBER})")

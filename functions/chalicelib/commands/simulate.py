@@ -21,13 +21,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="outcome of each <Dial>: completed, busy, no-answer, failed (comma separated)")
     p.add_argument("--tenant", default="demo")
     p.add_argument("--url", default=os.environ.get("VPBX_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"))
-    p.add_argument("--public-url", default=os.environ.get("VPBX_PUBLIC_URL", "http://127.0.0.1:8000"))
+    p.add_argument("--public-url", default=os.environ.get("VPBX_PUBLIC_URL"),
+                   help="the public URL vpbx signs against (default: --url)")
     p.add_argument("--auth-token", default=os.environ.get("VPBX_DEMO_AUTH_TOKEN", "demo-auth-token"))
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    gw = Gateway(base_url=args.url.rstrip("/"), public_url=args.public_url.rstrip("/"), tenant=args.tenant,
+    gw = Gateway(base_url=args.url.rstrip("/"), public_url=(args.public_url or args.url).rstrip("/"),
+                 tenant=args.tenant,
                  auth_token=args.auth_token)
     lines = gw.call(args.to, args.from_, Script(digits=_list(args.digits), dial=_list(args.dial)))
     return 1 if any(line.startswith("!!") for line in lines) else 0
