@@ -22,11 +22,11 @@ CREATE TABLE IF NOT EXISTS checkpoints (projection TEXT PRIMARY KEY, position TE
   events INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS states (projection TEXT NOT NULL, key TEXT NOT NULL, tenant TEXT NOT NULL,
   t TEXT NOT NULL, closed INTEGER NOT NULL, pos TEXT NOT NULL, doc TEXT NOT NULL,
-  PRIMARY KEY (projection, key)) WITHOUT ROWID;
+  UNIQUE (projection, key));
 CREATE INDEX IF NOT EXISTS states_by_time ON states (projection, tenant, t);
 CREATE INDEX IF NOT EXISTS states_by_pos ON states (projection, tenant, pos);
 CREATE TABLE IF NOT EXISTS rows (projection TEXT NOT NULL, key TEXT NOT NULL, tenant TEXT NOT NULL,
-  t TEXT NOT NULL, pos TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (projection, key)) WITHOUT ROWID;
+  t TEXT NOT NULL, pos TEXT NOT NULL, doc TEXT NOT NULL, UNIQUE (projection, key));
 CREATE INDEX IF NOT EXISTS rows_by_time ON rows (projection, tenant, t);
 """
 
@@ -122,10 +122,10 @@ class SQLiteProjectionStore:
         try:
             for name, (states, rows, position, events) in writes.items():
                 conn.executemany(
-                    "INSERT OR REPLACE INTO states VALUES (?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO states (projection, key, tenant, t, closed, pos, doc) VALUES (?,?,?,?,?,?,?)",
                     [(name, key, str(doc.get("tenant", "")), str(doc.get("t", "")), int(closed), pos, dumps(doc))
                      for key, doc, closed, pos in states])
-                conn.executemany("INSERT OR REPLACE INTO rows VALUES (?,?,?,?,?,?)",
+                conn.executemany("INSERT OR REPLACE INTO rows (projection, key, tenant, t, pos, doc) VALUES (?,?,?,?,?,?)",
                                  [(name, key, tenant, t, position, dumps(doc)) for key, tenant, t, doc in rows])
                 conn.execute("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?)", (name, position, events))
             conn.execute("COMMIT")
