@@ -175,3 +175,13 @@ def test_yearly_holidays_are_month_and_day(api: Api):
     assert api.post("/schedules", {"id": "y", "holidays": ["12-31", "02-29", "2026-01-07"]}).status_code == 201
     assert set(errors(api.post("/schedules", {"id": "z", "holidays": ["13-01", "2026-13-01"]}))) == {
         "/holidays/0", "/holidays/1"}
+
+
+def test_the_audit_trail_masks_voicemail_pin_hashes(api: Api, services):
+    # a 4-digit PIN's hash is cheap to brute-force, so the configuration history must not show it
+    from chalicelib.api.users_audit import audit_trail
+
+    api.post("/voicemail-boxes", {"id": "301", "pin": "2468"})
+    stored_hash = services.tenants.get("demo").section("voicemail_boxes")["301"]["pin_hash"]
+    trail = str(audit_trail(services, "demo"))
+    assert "voicemail_boxes/301/pin_hash" in trail and stored_hash not in trail

@@ -13,12 +13,15 @@ from chalicelib.envelopes import decode_all
 from domain.events import decode
 from domain.tenant import TenantSnapshot, evolve
 
-SECRET_KEYS = {"password_hash", "secret", "auth_token", "password", "api_key", "key_hash"}
+SECRET_KEYS = {"password_hash", "secret", "auth_token", "password", "api_key", "key_hash", "pin_hash", "pin"}
 MAX_CHANGES = 200
 
 
 def diff(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
     """Leaf-level differences between two JSON documents, as {path, before, after}."""
+    if isinstance(before, dict) and after is None or before is None and isinstance(after, dict):
+        # an object added or removed: walk it too, so secrets inside it are masked
+        before, after = before or {}, after or {}
     if isinstance(before, dict) and isinstance(after, dict):
         out: list[dict[str, Any]] = []
         for key in sorted(set(before) | set(after), key=str):
