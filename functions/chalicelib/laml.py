@@ -85,6 +85,20 @@ def to_node(i: Instruction, base: str) -> XmlNode:
     return XmlNode(verb, sorted(attrs), children, text)
 
 
+def _tokens(node: XmlNode, out: list[tuple[str, str, list[tuple[str, str]], str]]) -> None:
+    """Flatten a node into open / empty / close tokens: the template loops once, no recursion."""
+    if not node.children and node.text is None:
+        out.append(("e", node.tag, node.attrs, ""))
+        return
+    out.append(("o", node.tag, node.attrs, node.text or ""))
+    for child in node.children:
+        _tokens(child, out)
+    out.append(("c", node.tag, [], ""))
+
+
 def render_laml(instructions: Iterable[Instruction], base: str) -> str:
     """The LaML document for ``instructions``; ``base`` is the tenant's absolute webhook base URL."""
-    return _template.render(nodes=[to_node(i, base) for i in instructions])
+    tokens: list[tuple[str, str, list[tuple[str, str]], str]] = []
+    for i in instructions:
+        _tokens(to_node(i, base), tokens)
+    return _template.render(tokens=tokens)
