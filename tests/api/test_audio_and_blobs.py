@@ -6,6 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib import blobs
 from chalicelib.blobs import LocalBlobStore, S3BlobStore, make_blob_store
 from chalicelib.settings import Settings
 from tests.api.conftest import Api, body, errors
@@ -101,3 +102,22 @@ def test_hold_music_sets_the_url_the_hold_action_plays(api: Api, services):
     assert services.tenants.get("demo").config["hold_music_url"] == music["url"]
     api.patch("/settings", {"hold_music": None})
     assert "hold_music_url" not in services.tenants.get("demo").config
+
+
+def test_in_aws_uploads_go_to_the_s3_bucket_that_blob_dir_names(api: Api, services):
+    # given the blob location set to an S3 bucket (as in the AWS deployment)
+    from dataclasses import replace
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="vpbx-audio")
+        services.settings = replace(services.settings, blob_dir="s3://vpbx-audio/tenants")
+        # when a file is uploaded and downloaded through the API
+        audio = body(upload(api))
+        download = api.call("GET", f"/audio/{audio['id']}/content", headers={"Accept": "audio/wav"})
+        # then the bytes are an object under the prefix, and come back
+        stored = s3.get_object(Bucket="vpbx-audio", Key=f"tenants/{audio['blob_key']}")["Body"].read()
+        assert stored == WAV and download.body == WAV
+        assert api.delete(f"/audio/{audio['id']}").status_code == 204
+        assert s3.list_objects_v2(Bucket="vpbx-audio").get("KeyCount", 0) == 0
+    blobs._stores.pop("s3://vpbx-audio/tenants", None)  # its client belonged to the mock
