@@ -58,6 +58,10 @@ class Principal:
 
     def can(self, permission: str) -> bool:
         """Scopes (API keys) grant directly, ``area.*`` a whole area; roles (users) via the permission table."""
+        if permission == FULL_ACCESS or permission.endswith(".*"):  # a grant of many: hold every one of them
+            area = permission.removesuffix("*")
+            return FULL_ACCESS in self.scopes or permission in self.scopes or all(
+                self.can(p) for p in PERMISSIONS if p.startswith(area) or permission == FULL_ACCESS)
         family = permission.split(".", 1)[0] + ".*"
         if FULL_ACCESS in self.scopes or permission in self.scopes or family in self.scopes:
             return True

@@ -77,3 +77,14 @@ def test_key_events_are_folded_back_with_scopes(services):
     created = [e for e in stored if e.event_type == ApiKeyCreated.event_type][-1]
     assert created.data["scopes"] == ["config.read", "plans.publish"]
     assert record.scopes == frozenset({"config.read", "plans.publish"}) and key.startswith(f"vpbx_{record.key_id}_")
+
+
+def test_a_signed_in_owner_may_grant_full_access_but_an_agent_may_grant_nothing():
+    from chalicelib.auth import Principal
+
+    owner = Principal("demo", "user", "u1", roles=frozenset({"owner"}))
+    agent = Principal("demo", "user", "u2", roles=frozenset({"agent"}))
+    assert owner.can("*") and owner.can("config.*") and owner.can("config.write")
+    assert not agent.can("*") and not agent.can("config.*") and not agent.can("config.read")
+    scoped = Principal("demo", "api_key", "k", scopes=frozenset({"config.*"}))
+    assert scoped.can("config.write") and scoped.can("config.*") and not scoped.can("*")
