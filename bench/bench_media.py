@@ -225,13 +225,16 @@ def bench_server(participants: int, room_size: int = 5, seconds: float = 4.0) ->
         def delta(k: str) -> int:
             return int(h1[k]) - int(h0[k])  # type: ignore[call-overload]
 
-        per_core = participants * wall / cpu
         expected = participants * wall / FRAME_S
+        served = min(delta("rtp_packets_in"), delta("rtp_packets_out"))  # participant-frames actually mixed
+        per_core = served * FRAME_S / cpu  # participant-seconds of real-time media per CPU-second
+        real_time = served >= 0.99 * expected and delta("skipped_ticks") == 0
         print(
             f"{participants:>6} in rooms of {room_size}: server {cpu / wall:4.2f} cores -> {per_core:>6,.0f} "
             f"participants/core | server got {delta('rtp_packets_in') / expected:6.1%}, sent "
             f"{delta('rtp_packets_out') / expected:6.1%} of real time, client got {received / expected:6.1%}, "
             f"concealed {delta('rtp_frames_concealed') / expected:5.2%}, skipped ticks {delta('skipped_ticks')}"
+            f"{'' if real_time else '  [NOT real time: machine overloaded?]'}"
         )
         return per_core
     finally:
