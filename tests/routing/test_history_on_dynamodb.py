@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+
 from chalicelib.bootstrap import Services, bootstrap, set_services
 from chalicelib.demo import seed_demo
 from chalicelib.gateway_api import RecordingGateway
 from chalicelib.stores.dynamodb import DynamoDBEventStore
-
 from tests.conftest import TOKEN, FakeClock, Gateway
 from tests.routing.pbx import Call, make_tenant, sid
 

@@ -112,3 +112,21 @@ def test_cli_whatif_refuses_a_broken_draft_naming_the_node(services, tmp_path, c
     draft.write_text(json.dumps({"root": {"id": "x", "action": "ring_extension", "data": {}}}))
     assert main(["whatif", "--plan", str(draft), "--from", "2026-11-24", "--to", "2026-11-24"]) == 2
     assert "node 'x'" in capsys.readouterr().out
+
+
+def test_replay_uses_the_time_each_call_arrived(services, clock) -> None:  # type: ignore[no-untyped-def]
+    _record_tuesday(services, clock)  # calls at 10:00, 10:10, 10:20, 10:30 New York
+    from domain.tenant import TenantConfigPatched
+    services.tenants.append("demo", [TenantConfigPatched(path=["schedules", "late"], patch={
+        "weekly": {"tue": [["10:15", "18:00"]]}}, actor="test")], services.store.stream_version("tenant-demo"))
+    draft = {"root": {"id": "hours", "action": "schedule", "data": {"schedule": "late"}, "children": {
+        "open": {"id": "op", "action": "ring_extension", "data": {"extension": "100"}},
+        "closed": {"id": "closed", "action": "answer_message", "data": {"text": "We open at 10:15."}}}}}
+    tenant = services.tenants.get("demo")
+    report = run_whatif(services, tenant, draft, "main", TUESDAY, datetime(2026, 11, 25, 5, 0, tzinfo=UTC))
+    after = {c.call_sid: c for c in report.calls}
+    assert after[sid(1)].after == "message played" and after[sid(2)].after == "message played"
+    assert after[sid(4)].after == "answered by 100"  # 10:30: open, and the recorded dial was answered
+    # 10:20: open, but that caller was rejected before any dial: the replay says what it assumed
+    assert after[sid(3)].after == "ended at op (ring_extension, no_answer)"
+    assert after[sid(3)].assumptions == ("op: more dials than recorded; assumed no-answer",)
