@@ -1,5 +1,33 @@
+import { useState } from "preact/hooks";
+import { ApiError, post } from "../api";
 import { fmtSeconds, Page, Status, Table, useGet } from "../components";
 import { ep } from "../endpoints";
+import { can, useSession } from "../session";
+
+/** Listen, whisper or barge into an agent's call, from the supervisor's own extension. */
+function Supervise(props: { tenant: string; talking: any[] }) {
+  const { me } = useSession();
+  const [note, setNote] = useState("");
+  if (!can(me, "calls.listen") || !props.talking.length) return null;
+  const ext = me?.user.extension;
+  async function go(agent: string, mode: string) {
+    try {
+      await post(`${ep.live(props.tenant).replace(/\/live$/, "")}/supervision`, { supervisor: ext, agent, mode });
+      setNote(`${mode}: your phone (${ext}) rings and joins ${agent}'s call.`);
+    } catch (err) { setNote((err as ApiError).message); }
+  }
+  return (
+    <section aria-labelledby="sup">
+      <h2 id="sup">Agents on calls</h2>
+      {!ext && <p class="notice">Give your account an extension (Users) to listen, whisper or barge from your phone.</p>}
+      {note && <p class="notice" role="status">{note}</p>}
+      <ul class="media-list">{props.talking.map((t) => (
+        <li><strong>{t.agent}</strong> with {t.with || "a caller"}{t.queue && ` (queue ${t.queue})`}{" "}
+          {ext && ["listen", "whisper", "barge"].map((m) => <button type="button" class="secondary" onClick={() => go(t.agent, m)}>{m}</button>)}</li>))}
+      </ul>
+    </section>
+  );
+}
 
 function since(iso: string, now: string): number {
   return (Date.parse(now) - Date.parse(iso)) / 1000;
@@ -34,6 +62,7 @@ export function Dashboard(props: { tenant: string }) {
                 rowHref={(c) => `#/calls/${encodeURIComponent(c.sid)}`}
                 empty="No calls right now."
               />
+              <Supervise tenant={props.tenant} talking={talking} />
               <h2>Agents by state</h2>
               {Object.keys(byState).length ? (
                 <ul class="chips">{Object.entries(byState).map(([s, n]) => <li>{s}: <strong>{n}</strong></li>)}</ul>
