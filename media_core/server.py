@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -89,7 +90,7 @@ async def delete_room(request: web.Request) -> web.Response:
 async def add_participant(request: web.Request) -> web.Response:
     svc, room = request.app[SERVICE], request.match_info["room"]
     body = await _body(request)
-    pid = str(body.get("participant_id") or f"PA{len(svc.room(room).members)}-{id(body):x}")
+    pid = str(body.get("participant_id") or "PA" + uuid.uuid4().hex)
     transport, mode = body.get("transport", "rtp"), str(body.get("mode", "normal"))
     call_sid = body.get("call_sid")
     if transport == "rtp":
@@ -116,12 +117,13 @@ async def set_mode(request: web.Request) -> web.Response:
     body = await _body(request)
     room = request.app[SERVICE].room(request.match_info["room"])
     pid = request.match_info["pid"]
-    gain = body.get("gain")
+    current = room.members.get(pid)  # None: set_mode raises the 404 naming the participant
+    gain, muted = body.get("gain"), body.get("muted")
     room.set_mode(
         pid,
-        str(body.get("mode", room.members[pid].mode if pid in room.members else "normal")),
-        target=body.get("target"),
-        muted=body.get("muted"),
+        str(body.get("mode", current.mode if current else "normal")),
+        target=body.get("target", current.whisper_to if current else None),  # a mute keeps a whisper's target
+        muted=None if muted is None else bool(muted),
         gain=None if gain is None else float(gain),
     )
     m = room.members[pid]

@@ -125,6 +125,13 @@ def test_supervisor_listen_then_whisper_then_barge_over_rtp(tmp_path: Path) -> N
             caller, agent = clients[0].audio(), clients[1].audio()
             assert _level(agent, 1100) == pytest.approx(1.0, abs=0.1)
             assert _level(caller, 1100) < 0.05
+            muted = await run.call(
+                "POST", "/rooms/support/participants/p2/mode", {"muted": False}, status=200
+            )
+            assert (muted["mode"], muted["target"]) == (
+                "whisper",
+                "p1",
+            )  # changing the mute keeps the whisper
 
             await run.call("POST", "/rooms/support/participants/p2/mode", {"mode": "barge"}, status=200)
             await run.call("POST", "/rooms/support/participants/p1/mode", {"muted": True}, status=200)
