@@ -4,6 +4,7 @@ watch a simulated call arrive on the live view, edit and publish a routing plan,
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -227,3 +228,27 @@ def test_a_failed_configuration_save_shows_the_error_by_the_field_and_keeps_the_
     form.get_by_role("button", name="Save").click()
     page.get_by_text("Saved sales.").wait_for()
     assert vpbx.services.tenants.get("demo").config["voicemail_boxes"]["sales"]["email"] == "sales-team@demo.test"
+
+
+def test_the_analyst_searches_the_call_log_and_exports_it_as_csv(page, vpbx):
+    # given a finished call from a distinctive number
+    gw = Gateway(base_url=vpbx.url, public_url=vpbx.url, tenant="demo", auth_token=TOKEN, say=lambda _: None)
+    gw.call(DEMO_NUMBER, "+15550004444", Script(digits=["2"], dial=["no-answer"], record_seconds=3))
+    sign_in(page, vpbx, "analyst@demo.test")
+    # when the analyst searches the call log for that number
+    page.goto(vpbx.url + "/app/#/calls")
+    page.get_by_label("Search by number, extension or call id").fill("+15550004444")
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("main table tbody tr")
+    expect(rows).to_have_count(1)
+    assert "+15550004444" in rows.first.inner_text()
+    shot(page, "call-log")
+    # then the CSV export holds exactly that call
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    text = Path(download.value.path()).read_text()
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("sid,") and len(lines) == 2 and "+15550004444" in lines[1]
+    # and the analyst has no routing or user administration
+    nav = page.get_by_role("navigation", name="Main")
+    assert nav.get_by_role("link", name="Routing").count() == 0 and nav.get_by_role("link", name="Users").count() == 0
