@@ -18,7 +18,7 @@ class Frame:
 
 
 class JitterBuffer:
-    """Reorders, de-duplicates and conceals; adds ``depth`` frames of delay before playout starts."""
+    """Reorders, de-duplicates and conceals; playout starts ``depth`` frames (by count or by time) after the first packet."""
 
     def __init__(
         self, frame_bytes: int, silence_byte: int, depth: int = 2, max_depth: int = 10, max_conceal: int = 3
@@ -39,6 +39,7 @@ class JitterBuffer:
         self._last_good = self.silence
         self._missing_run = 0
         self._late_run = 0
+        self._waited = 0  # pops since the first packet arrived, while prefetching
         self.last_concealed = True
 
     def _extend(self, seq: int) -> int:
@@ -111,8 +112,11 @@ class JitterBuffer:
                 self._slots[nxt] = payload  # put back: the slow path below also trims the delay
         self.last_concealed = True
         if self._next is None:
-            if self._highest is None or len(self._slots) <= self.depth:
-                return self.silence  # still filling: play silence, not counted as loss
+            if self._highest is None:
+                return self.silence
+            self._waited += 1
+            if len(self._slots) <= self.depth and self._waited <= self.depth:
+                return self.silence  # still filling (by count or by time): silence, not counted as loss
             self._next = min(self._slots)
         if self._highest is not None and self._highest - self._next >= self.max_depth:
             # Sender clock ran ahead or a burst arrived: drop the oldest to bound the delay.
