@@ -67,11 +67,14 @@ def _enter(node: Node, ctx: Context) -> Outcome:
     cfg = ctx.tenant.section("groups").get(group) or {}
     members = group_members(ctx.tenant, group)
     strategy = str(node.data.get("strategy") or cfg.get("strategy") or "simultaneous")
-    dnd = [m for m in members if is_dnd(ctx.tenant, m) or line_busy(ctx, m)]
-    ready = [m for m in members if m not in dnd and extension_targets(ctx.tenant, m)]
+    dnd = [m for m in members if is_dnd(ctx.tenant, m)]
+    on_call = [m for m in members if m not in dnd and line_busy(ctx, m)]
+    ready = [m for m in members if m not in dnd and m not in on_call and extension_targets(ctx.tenant, m)]
     inputs: dict[str, Any] = {"group": group, "strategy": strategy, "dnd": dnd}
+    if on_call:
+        inputs["line_busy"] = on_call
     if not ready:
-        branch = "busy" if members and len(dnd) == len(members) else "unavailable"
+        branch = "busy" if members and len(dnd) + len(on_call) == len(members) else "unavailable"
         return Continue(branch, inputs={**inputs, "members": members, "reason": "nobody to ring"})
     timeout = int(node.data.get("timeout") or cfg.get("timeout", 20))
     if strategy == "simultaneous":
