@@ -135,13 +135,14 @@ class Runner:
             pos = last = r[0]
             if chain_start is not None and pos > chain_start:
                 hd = heads.get(r[1]) or self._chain_head(heads, r[1])
-                hd[1] = sha(hd[1] + payload(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                                            r[11])).digest()
-                hd[0] += 1
-                hd[2], hd[3] = r[4], pos
-                if hd[0] % every == 0:
-                    row = chain.anchor(r[1], hd[0], hd[1].hex(), r[4], r[8])
-                    self.rows["chain"][row[0]] = row
+                if pos > hd[4]:  # else another process chained it already (its head was read after that)
+                    hd[1] = sha(hd[1] + payload(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                                                r[11])).digest()
+                    hd[0] += 1
+                    hd[2], hd[3], hd[4] = r[4], pos, pos
+                    if hd[0] % every == 0:
+                        row = chain.anchor(r[1], hd[0], hd[1].hex(), r[4], r[8])
+                        self.rows["chain"][row[0]] = row
             targets = routes.get(r[5])
             if targets is not None:
                 e = None
@@ -166,13 +167,14 @@ class Runner:
 
     def _chain_head(self, heads: dict[str, list[Any]], tenant: str) -> list[Any]:
         state = self.cache["chain"].get(tenant) or self.store.state("chain", tenant)
-        hd = [int(state["n"]), bytes.fromhex(str(state["h"])), state["event_id"], 0] if state else \
-            [0, bytes.fromhex(chain.GENESIS), "", 0]
+        # [n, h_n, event id, position to write at the next flush (0: clean), last position chained]
+        hd = [int(state["n"]), bytes.fromhex(str(state["h"])), state["event_id"], 0, int(state["pos"])] if state \
+            else [0, bytes.fromhex(chain.GENESIS), "", 0, 0]
         heads[tenant] = hd
         return hd
 
     def _settle(self, heads: dict[str, list[Any]], last: int, seen: int) -> None:
-        for tenant, (n, h, event_id, pos) in heads.items():
+        for tenant, (n, h, event_id, pos, _) in heads.items():
             if pos:
                 position = f"{pos:016d}"
                 self.cache["chain"][tenant] = {**chain.head(tenant, n, h.hex(), event_id), "pos": position}
