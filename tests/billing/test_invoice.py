@@ -114,3 +114,10 @@ def test_a_call_belongs_to_the_month_it_started_in_the_tenants_timezone(api, gat
 def test_unknown_month_format_is_a_clear_error(api) -> None:  # type: ignore[no-untyped-def]
     resp = api.get("/bills/November")
     assert resp.status_code == 400 and "month" in resp.json_body["errors"][0]["message"]
+
+
+def test_a_tariff_given_to_the_api_is_an_id_not_a_path(api) -> None:  # type: ignore[no-untyped-def]
+    assert api.get("/bills/2026-11?tariff=../../etc/passwd").status_code == 400
+    unknown = api.get("/bills/2026-11?tariff=gold")
+    assert unknown.status_code == 400 and "tariff" in unknown.json_body["errors"][0]["message"]
+    assert api.get("/bills/2026-11?tariff=per-second").json_body["tariff"]["id"] == "per-second"

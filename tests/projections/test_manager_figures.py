@@ -97,3 +97,10 @@ def test_stats_need_a_key_with_the_right_permission(api, services) -> None:  # t
     key, _ = create_api_key(services, "demo", scopes=["config.read"], label="narrow", actor="test")
     resp = api.client.http.get("/api/v1/tenants/demo/cdrs", headers={"Authorization": f"Bearer {key}"})
     assert resp.status_code == 403
+
+
+def test_a_bad_period_is_refused_naming_the_parameter(api) -> None:  # type: ignore[no-untyped-def]
+    resp = api.get("/stats/employees?from=2026-13-01")
+    assert resp.status_code == 400 and "from" in resp.json_body["errors"][0]["message"]
+    resp = api.get("/stats/kpis?from=2026-11-24&to=2026-11-20")
+    assert resp.status_code == 400 and resp.json_body["errors"][0]["pointer"] == "/query/to"
