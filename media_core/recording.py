@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ import numpy.typing as npt
 
 from media_core.envelope import EnvelopeWriter, TenantKeyring, iter_chunks, read_header
 from media_core.wav import wav_header
+
+_INT16 = np.dtype(np.int16)
+_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,12 @@ class RecordingWriter:
 
     def write(self, pcm: npt.NDArray[np.int16]) -> None:
         """Append samples: shape (N,) for mono, (N, 2) for stereo (column 0 caller, 1 agent)."""
-        if pcm.dtype != np.int16:
+        shape = pcm.shape
+        if pcm.dtype != _INT16:
             raise TypeError(f"recording needs int16 samples, got {pcm.dtype}")
-        expected = 1 if self.channels == 1 else 2
-        if (pcm.ndim == 1 and expected != 1) or (pcm.ndim == 2 and pcm.shape[1] != expected) or pcm.ndim > 2:
-            raise ValueError(f"recording has {self.channels} channel(s), got samples of shape {pcm.shape}")
-        data = pcm.astype("<i2", copy=False).tobytes()
+        if not (len(shape) == 1 and self.channels == 1) and not (len(shape) == 2 and shape[1] == self.channels):
+            raise ValueError(f"recording has {self.channels} channel(s), got samples of shape {shape}")
+        data = pcm.tobytes() if _LITTLE_ENDIAN else pcm.astype("<i2").tobytes()  # WAV is little-endian
         self._pending.append(data)
         self._pending_bytes += len(data)
         if self._pending_bytes >= self._chunk_bytes:

@@ -149,3 +149,17 @@ def test_command_line_reader_writes_the_wav_and_refuses_without_the_key(tmp_path
     out.unlink()
     assert main([str(tmp_path / "c.vrec"), "--keys", str(tmp_path / "keys"), "-o", str(out)]) == 2
     assert not out.exists()
+
+
+def test_write_rejects_the_wrong_dtype_or_channel_layout_naming_it(tmp_path: Path) -> None:
+    keyring = TenantKeyring(tmp_path / "keys")
+    stereo = RecordingWriter(tmp_path / "s.vrec", keyring, "tenant-a", channels=2)
+    with pytest.raises(ValueError, match=r"\(160,\)"):
+        stereo.write(np.zeros(160, np.int16))
+    with pytest.raises(TypeError, match="float32"):
+        stereo.write(np.zeros((160, 2), np.float32))  # type: ignore[arg-type]
+    mono = RecordingWriter(tmp_path / "m.vrec", keyring, "tenant-a", channels=1)
+    with pytest.raises(ValueError, match=r"\(160, 2\)"):
+        mono.write(np.zeros((160, 2), np.int16))
+    stereo.close()
+    mono.close()
