@@ -30,8 +30,10 @@ _ADMIN = _REPORTS | _CONFIG_READ | _AGENT | {
 ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = {
     "owner": frozenset(_ADMIN | {"users.manage", "billing.read", "billing.manage"}),
     "admin": frozenset(_ADMIN),
-    "supervisor": frozenset(_REPORTS | _AGENT | {"config.read", "live.read", "calls.listen", "agents.manage",
-                                                 "recordings.read_team", "users.read"}),
+    # no cdrs.read: call records carry recording URLs, and a supervisor hears only their team's
+    # recordings (GET /api/v1/me/recordings); aggregates (stats.read) and call timelines stay open.
+    "supervisor": frozenset((_REPORTS - {"cdrs.read"}) | _AGENT | {
+        "config.read", "live.read", "calls.listen", "agents.manage", "recordings.read_team", "users.read"}),
     "agent": frozenset(_AGENT),
     "analyst": frozenset(_REPORTS),
 }
@@ -55,6 +57,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/permissions"): SELF,
     ("GET", "/api/v1/me/calls"): "calls.read_own",
     ("GET", "/api/v1/me/voicemail"): "voicemail.read_own",
+    ("GET", "/api/v1/me/recordings"): "recordings.read_team",
 }
 
 

@@ -73,3 +73,18 @@ def test_my_voicemail_is_the_messages_of_my_own_box(accounts, client, gateway):
     assert status == 200
     assert [(c["sid"], c["voicemail"]["box"], c["voicemail"]["url"]) for c in body["items"]] == \
         [(OPERATOR, "100", "https://gw/rec/RE1")]
+
+
+def test_a_supervisor_hears_the_recordings_of_their_team_only(as_role, gateway):
+    # given a message left after ringing sales (101 is the supervisor's team, "sales") and one after support (103)
+    unanswered_to_voicemail(gateway, SALES, "1")
+    unanswered_to_voicemail(gateway, OPERATOR, "2")
+    supervisor = as_role("supervisor")
+    # when the supervisor lists recordings
+    status, body = supervisor.json("GET", "/api/v1/me/recordings?from=2026-11-24")
+    # then only the team's call is there, and the tenant-wide call records stay closed
+    assert status == 200 and [c["sid"] for c in body["items"]] == [SALES]
+    assert supervisor.json("GET", "/api/v1/tenants/demo/cdrs")[0] == 403
+    # while an admin hears them all
+    status, body = as_role("admin").json("GET", "/api/v1/me/recordings?from=2026-11-24")
+    assert sorted(c["sid"] for c in body["items"]) == sorted([SALES, OPERATOR])

@@ -11,6 +11,7 @@ export const ep = {
   users: "/api/v1/users",
   myCalls: (q: string) => `/api/v1/me/calls${q}`,
   myVoicemail: (q: string) => `/api/v1/me/voicemail${q}`,
+  myRecordings: (q: string) => `/api/v1/me/recordings${q}`,
   audit: "/api/v1/audit/config",
   collection: (t: string, name: string) => `${tenantPath(t)}/${name}`,
   openapi: "/api/v1/openapi.json",

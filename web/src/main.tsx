@@ -28,7 +28,7 @@ const NAV: NavItem[] = [
   { href: "#/agent", label: "My desk", permission: "agent.status_own" },
   { href: "#/dashboard", label: "Live", permission: "live.read" },
   { href: "#/reports", label: "Reports", permission: "stats.read" },
-  { href: "#/calls", label: "Call log", permission: "calls.read" },
+  { href: "#/calls", label: "Call log", permission: "cdrs.read" },
   { href: "#/plans", label: "Routing", permission: "config.read" },
   ...COLLECTIONS.map((c) => ({ href: `#/config/${c.name}`, label: c.title, permission: "config.read" })),
   { href: "#/lists", label: "Black & white lists", permission: "config.read" },
@@ -68,8 +68,10 @@ function Route(props: { me: Me; hash: string }) {
   const [path, query] = props.hash.slice(1).split("?");
   const parts = path.split("/").filter(Boolean);
   const t = props.me.tenant;
-  const need = NAV.find((n) => n.href === "#/" + parts.slice(0, parts[0] === "config" ? 2 : 1).join("/"));
-  if (need && need.permission !== "self" && !can(props.me, need.permission))
+  const nav = NAV.find((n) => n.href === "#/" + parts.slice(0, parts[0] === "config" ? 2 : 1).join("/"));
+  // one call's timeline (the explain trail) needs calls.read, the call log itself cdrs.read
+  const need = parts[0] === "calls" && parts[1] ? "calls.read" : nav?.permission;
+  if (need && need !== "self" && !can(props.me, need))
     return (
       <section class="page">
         <h1>Not allowed</h1>
@@ -98,7 +100,7 @@ function Route(props: { me: Me; hash: string }) {
     case "voicemail":
       return <Voicemail tenant={t} all={can(props.me, "voicemail.read")} />;
     case "recordings":
-      return <Recordings tenant={t} />;
+      return <Recordings tenant={t} all={can(props.me, "recordings.read") && can(props.me, "cdrs.read")} />;
     case "faxes":
       return <Faxes tenant={t} />;
     case "billing":

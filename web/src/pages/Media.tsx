@@ -34,14 +34,15 @@ export function Voicemail(props: { tenant: string; all: boolean }) {
 }
 
 /** Call recordings (voicemail included), playable in the page. */
-export function Recordings(props: { tenant: string }) {
+export function Recordings(props: { tenant: string; all: boolean }) {
   const [days, setDays] = useState(7);
-  const calls = useGet<any>(ep.cdrs(props.tenant, `?${lastDays(days)}`));
+  // everyone with recordings.read sees all; a supervisor sees the team's (the server decides)
+  const calls = useGet<any>(props.all ? ep.cdrs(props.tenant, `?${lastDays(days)}`) : ep.myRecordings(`?${lastDays(days)}`));
   return (
     <Page title="Recordings" actions={<Period days={days} setDays={setDays} />}>
       <Status state={calls} what="Call recordings">
         {(d) => {
-          const recorded = (d.cdrs ?? []).filter((c: any) => (c.recordings ?? []).length);
+          const recorded = (d.cdrs ?? d.items ?? []).filter((c: any) => (c.recordings ?? []).length);
           return recorded.length ? (
             <ul class="media-list">{recorded.map((c: any) => (
               <li><div><a href={`#/calls/${encodeURIComponent(c.sid)}`}>{c.sid}</a> · {c.from} → {c.to} · <time>{(c.t ?? "").slice(0, 16).replace("T", " ")}</time></div>
