@@ -93,11 +93,12 @@ function ApiKeys(props: { tenant: string }) {
 }
 
 function Widget(props: { tenant: string }) {
-  const snippet = `<script src="${location.origin}/widget/${props.tenant}/callback.js" async></script>`;
+  const snippet = `<script src="${location.origin}/widget/${props.tenant}/embed.js" async></script>`;
   return (
     <section class="editor" aria-labelledby="widget">
       <h2 id="widget">Website callback widget</h2>
-      <p>Paste this before <code>&lt;/body&gt;</code> on your website:</p>
+      <p>Paste this before <code>&lt;/body&gt;</code> on your website. Visitors leave their number and vpbx calls them
+        back from a queue. The site's address must be in <code>widget.allowed_origins</code> (Settings API).</p>
       <pre>{snippet}</pre>
       <button onClick={() => navigator.clipboard?.writeText(snippet)}>Copy</button>
     </section>
