@@ -252,3 +252,22 @@ def test_the_analyst_searches_the_call_log_and_exports_it_as_csv(page, vpbx):
     # and the analyst has no routing or user administration
     nav = page.get_by_role("navigation", name="Main")
     assert nav.get_by_role("link", name="Routing").count() == 0 and nav.get_by_role("link", name="Users").count() == 0
+
+
+def test_the_admin_changes_the_company_timezone_with_the_error_shown_by_the_field(page, vpbx):
+    sign_in(page, vpbx, "admin@demo.test")
+    page.goto(vpbx.url + "/app/#/settings")
+    company = page.get_by_role("region", name="Company")
+    timezone = company.get_by_label("timezone")
+    timezone.fill("Mars/Olympus")
+    company.get_by_role("button", name="Save").click()
+    company.locator(".field-error").wait_for()
+    assert timezone.input_value() == "Mars/Olympus"
+    timezone.fill("Europe/Moscow")
+    company.get_by_role("button", name="Save").click()
+    company.get_by_text("Saved.").wait_for()
+    assert vpbx.services.tenants.get("demo").timezone == "Europe/Moscow"
+    shot(page, "settings-company")
+    timezone.fill("America/New_York")  # leave the module's tenant as it was
+    company.get_by_role("button", name="Save").click()
+    company.get_by_text("Saved.").wait_for()

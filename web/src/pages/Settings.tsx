@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
-import { ApiError, del, post } from "../api";
+import { ApiError, del, patch, post, tenantPath } from "../api";
+import { SchemaForm } from "../schemaform";
 import { Page, Status, Table, TextField, useGet } from "../components";
 import { ep } from "../endpoints";
 import { can, type Me } from "../session";
@@ -92,6 +93,37 @@ function ApiKeys(props: { tenant: string }) {
   );
 }
 
+/** Company settings (name, language, timezone, hold music) with the form built from the API's schema. */
+function Company(props: { tenant: string }) {
+  const path = `${tenantPath(props.tenant)}/settings`;
+  const current = useGet<any>(path);
+  const spec = useGet<any>(ep.openapi);
+  const schema = spec.data?.paths?.["/api/v1/tenants/{tenant}/settings"]?.patch?.requestBody?.content?.["application/json"]?.schema;
+  const [value, setValue] = useState<Record<string, any> | null>(null);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [ok, setOk] = useState(false);
+  const shown = value ?? current.data ?? {};
+  return (
+    <section class="editor" aria-labelledby="company">
+      <h2 id="company">Company</h2>
+      <Status state={current} what="Company settings">
+        {() => (
+          <form noValidate onSubmit={async (e) => {
+            e.preventDefault();
+            try { await patch(path, shown); setErrors({}); setOk(true); current.reload(); }
+            catch (err) { const ae = err as ApiError; setOk(false); setErrors(Object.keys(ae.fields).length ? ae.fields : { _: ae.message }); }
+          }}>
+            <SchemaForm schema={schema} value={shown} errors={errors} onChange={(v) => { setValue(v); setOk(false); }} />
+            {errors._ && <p class="notice error" role="alert">{errors._}</p>}
+            {ok && <p class="notice ok" role="status">Saved.</p>}
+            <button type="submit">Save</button>
+          </form>
+        )}
+      </Status>
+    </section>
+  );
+}
+
 function Widget(props: { tenant: string }) {
   const snippet = `<script src="${location.origin}/widget/${props.tenant}/embed.js" async></script>`;
   return (
@@ -112,6 +144,7 @@ export function Settings(props: { me: Me }) {
       <Password />
       <TwoFactor enabled={props.me.user.totp} />
       {can(props.me, "apikeys.manage") && <ApiKeys tenant={props.me.tenant} />}
+      {can(props.me, "config.write") && <Company tenant={props.me.tenant} />}
       {can(props.me, "config.write") && <Widget tenant={props.me.tenant} />}
     </Page>
   );
