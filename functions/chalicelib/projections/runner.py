@@ -85,6 +85,24 @@ class Runner:
         for row in rows:
             self.rows[name][row[0]] = row
 
+    def _apply_stream(self, p: StreamProjection, key: str, e: Any) -> None:
+        """``apply`` for an event already known to be followed by ``p`` (the replay hot path; the
+        version rule and the None contract are base.apply's, tested equal in test_replay)."""
+        name = p.name
+        cache = self.cache[name]
+        state = cache.get(key)
+        if state is None and not (self.fresh and e.version == 1):
+            state = self.store.state(name, key)
+        if state is not None and e.version <= state["v"]:
+            return
+        new, rows = p.evolve(state, e)
+        if new is not None:
+            new["v"] = e.version
+            cache[key] = new
+            self.dirty[name][key] = e.position
+        for row in rows:
+            self.rows[name][row[0]] = row
+
     def run(self, events: Iterable[StoredEvent], flush_every: int = 5000,
             progress: Callable[[int], None] | None = None) -> int:
         n = 0
@@ -155,7 +173,7 @@ class Runner:
                     if e is None:
                         e = Env(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
                                 current_data(r[5], r[6], loads(r[11])), f"{pos:016d}")
-                    self._apply(p, r[2], e)
+                    self._apply_stream(p, r[2], e)
             if n % flush_every == 0:
                 self._settle(heads, last, flush_every)
                 if progress:
