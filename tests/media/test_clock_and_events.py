@@ -55,16 +55,17 @@ def test_real_clock_ticks_on_schedule() -> None:
             stamps.append(time.monotonic() - clock.deadline(k))
             if k == 25:
                 stop.set()
-            time.sleep(0.004)  # work inside the tick
+            time.sleep(0.008)  # work inside the tick
 
         await clock.run(on_tick, stop)
 
     asyncio.run(scenario())
     assert len(stamps) == 26
     assert min(stamps) >= -1e-4  # never early
-    # sleeping 20 ms after 4 ms of work would leave tick 25 about 100 ms late; deadlines keep it near 0
-    assert sorted(stamps)[len(stamps) // 2] < 0.01
-    assert stamps[-1] < 0.04
+    # sleeping 20 ms after 8 ms of work would leave tick 25 about 200 ms late; deadlines keep it near 0
+    # (bounds leave room for a loaded CI machine)
+    assert sorted(stamps)[len(stamps) // 2] < 0.02
+    assert stamps[-1] < 0.1
 
 
 def test_without_a_backend_url_events_are_only_logged(caplog: pytest.LogCaptureFixture) -> None:
