@@ -25,6 +25,7 @@ class RtpLeg(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self.sock: socket.socket | None = None  # set when the service created the socket itself
         self._direct_send = True
+        self._connected = False
         self.packets_in = self.packets_out = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -35,6 +36,14 @@ class RtpLeg(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         if self.remote is None:
             self.remote = (str(addr[0]), int(addr[1]))  # symmetric RTP: answer where the media comes from
+            if self.sock is not None:
+                # Latch: from now on the kernel drops datagrams from anyone else (no RTP injection),
+                # and send() on a connected socket skips the per-packet address parsing and route lookup.
+                try:
+                    self.sock.connect(self.remote)
+                    self._connected = True
+                except OSError:
+                    pass
         self.packets_in += 1
         self.session.receive_datagram(data)
 
@@ -57,7 +66,10 @@ class RtpLeg(asyncio.DatagramProtocol):
         self.packets_out += 1
         if self.sock is not None and self._direct_send:
             try:  # straight to the kernel: asyncio's sendto adds a few microseconds per packet
-                self.sock.sendto(packet, remote)
+                if self._connected:
+                    self.sock.send(packet)
+                else:
+                    self.sock.sendto(packet, remote)
                 return
             except (BlockingIOError, InterruptedError):
                 self._direct_send = False  # buffer full: from now on the transport queues, so order is kept

@@ -330,3 +330,25 @@ def test_recordings_left_by_a_crash_are_uploaded_and_reported_at_start(tmp_path:
 
     asyncio.run(scenario())
     assert sorted(p.name for p in (tmp_path / "spool").iterdir()) == ["junk.bad"]
+
+
+def test_an_rtp_leg_latches_on_its_first_source_and_ignores_other_senders(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with media_server(tmp_path) as run:
+            await run.call("POST", "/rooms", {"name": "latch", "tenant_id": "tenant-a"}, status=201)
+            port = (await run.call("POST", "/rooms/latch/participants", {"participant_id": "a"}, status=201))[
+                "rtp_port"
+            ]
+            phone, intruder = await rtp_client(port), await rtp_client(port)
+            signal = tone(500, 160 * 10, AMP)
+            phone.transport.sendto(rtp_frame(signal, 0, 1))
+            await asyncio.sleep(0.1)
+            leg = run.service.rooms["latch"].members["a"].leg
+            assert leg.packets_in == 1  # type: ignore[attr-defined]
+            for k in range(1, 6):
+                intruder.transport.sendto(rtp_frame(signal, k, 666))
+            await asyncio.sleep(0.1)
+            assert leg.packets_in == 1  # type: ignore[attr-defined]
+            assert phone.received and not intruder.received
+
+    asyncio.run(scenario())
