@@ -96,3 +96,27 @@ def test_records_arriving_in_two_overlapping_batches_are_folded_once(dynamodb_ur
 
 def out_dump(out: SQLiteProjectionStore) -> list[bytes]:
     return [line for name in ("calls", "agents", "queues", "callbacks") for line in out.dump(name)]
+
+
+def test_on_aws_the_outputs_go_to_a_dynamodb_table_and_survive_retries(dynamodb_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.projections.dynamodb_store import DynamoDBProjectionStore
+
+    # given a call on the DynamoDB log and its stream records
+    table = f"events-{uuid.uuid4().hex[:8]}"
+    store = DynamoDBEventStore(table, host=dynamodb_url, create=True)
+    a_call(store, "CA" + "d" * 32)
+    records = stream_records(dynamodb_url, table)
+    out = DynamoDBProjectionStore(f"{table}-projections", host=dynamodb_url, create=True)
+    # when the batch is consumed, then retried, then an older partial batch arrives late
+    stream_consumer.consume(out, records)
+    once = b"".join(out.dump("calls", "demo"))
+    stream_consumer.consume(out, records)
+    stream_consumer.consume(out, records[:2])
+    # then the table holds the same CDR, never moved back, and equal to the SQLite store's document
+    assert b"".join(out.dump("calls", "demo")) == once
+    local = SQLiteProjectionStore(tmp_path / "local.sqlite")
+    stream_consumer.consume(local, records)
+    assert b"".join(local.dump("calls", "demo")) == once
+    cdrs = list(out.states("calls", "demo", "2026-11-24", "2026-11-25"))
+    assert [(c["sid"], c["outcome"], c["talk"]) for c in cdrs] == [("CA" + "d" * 32, "answered", 95.0)]
+    assert list(out.states("calls", "demo", "2026-11-25", "2026-11-26")) == []

@@ -36,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
     head_state = out.state("chain", args.tenant)
     head = (int(head_state["n"]), str(head_state["h"])) if head_state else None
     anchors = {int(r["n"]): str(r["h"]) for r in out.rows("chain", args.tenant)}
+    if head is None:
+        print(f"no hash chain recorded for {args.tenant} yet: run `vpbx replay --projection chain --tenant "
+              f"{args.tenant}` once (on AWS the stream consumer does not fold the chain), then verify later")
+        return 2
     verdict = verify(log_payloads(services.store, args.tenant), anchors, head)
     print(("OK " if verdict.ok else "TAMPERED ") + f"{args.tenant}: {verdict.message}")
     return 0 if verdict.ok else 1

@@ -10,17 +10,33 @@ from typing import Any
 from chalicelib.bootstrap import Services
 from chalicelib.projections.runner import Runner
 from chalicelib.projections.store import SQLiteProjectionStore, projections_path
+from chalicelib.settings import Settings
 from chalicelib.stores.sqlite import SQLiteEventStore
 from domain.events import StoredEvent
 from domain.ports import EventStore
 
 PAGE = 5000
 _stores: dict[str, SQLiteProjectionStore] = {}
+_tables: dict[str, Any] = {}
 
 
-def projection_store(services: Services) -> SQLiteProjectionStore:
-    """The projections database of these services (VPBX_PROJECTIONS_PATH, else next to the log)."""
-    return projection_db(services.settings.sqlite_path)
+def projection_store(services: Services) -> Any:
+    """Where these services' projections live: DynamoDB next to a DynamoDB log, else SQLite."""
+    return output_store(services.settings)
+
+
+def output_store(settings: Settings) -> Any:
+    """A DynamoDB table (VPBX_PROJECTIONS_TABLE, default ``<events table>-projections``) when the log is
+    DynamoDB, else the SQLite file (VPBX_PROJECTIONS_PATH, else next to the log)."""
+    if settings.store == "dynamodb":
+        from chalicelib.projections.dynamodb_store import DynamoDBProjectionStore
+
+        table = os.environ.get("VPBX_PROJECTIONS_TABLE") or f"{settings.dynamodb_table}-projections"
+        if table not in _tables:
+            _tables[table] = DynamoDBProjectionStore(table, host=settings.dynamodb_url, region=settings.aws_region,
+                                                     create=bool(settings.dynamodb_url))
+        return _tables[table]
+    return projection_db(settings.sqlite_path)
 
 
 def projection_db(sqlite_path: str) -> SQLiteProjectionStore:

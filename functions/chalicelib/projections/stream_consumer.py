@@ -5,6 +5,7 @@ an event at or below the version its stream's state already holds, so Lambda ret
 batch (or delivering a record twice) leaves the outputs exactly as one delivery would. Records
 arrive in order per partition key, which is the event stream: what the folds need. The hash chain
 is a log-order fold and is not run here (``vpbx verify`` folds the tenant log index instead).
+Outputs go to the DynamoDB projections table when VPBX_STORE=dynamodb (else the SQLite file).
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from chalice import Blueprint
 
-from chalicelib.projections.log import projection_db
+from chalicelib.projections.log import output_store
 from chalicelib.projections.runner import Runner
-from chalicelib.projections.store import SQLiteProjectionStore
 from chalicelib.settings import Settings
 from chalicelib.stores import loads
 from domain.events import StoredEvent
@@ -43,7 +43,7 @@ def stored_event(image: Mapping[str, Any]) -> StoredEvent:
                        data=loads(item["data"]), position=str(item["log_key"]))
 
 
-def consume(out: SQLiteProjectionStore, records: Iterable[Mapping[str, Any]]) -> int:
+def consume(out: Any, records: Iterable[Mapping[str, Any]]) -> int:
     """Fold a batch of stream records (Lambda's ``Records`` entries) into the stream projections."""
     inserted = [stored_event(r["dynamodb"]["NewImage"]) for r in records
                 if r.get("eventName") == "INSERT" and r.get("dynamodb", {}).get("NewImage")]
@@ -57,4 +57,4 @@ def consume(out: SQLiteProjectionStore, records: Iterable[Mapping[str, Any]]) ->
 @bp.on_dynamodb_record(stream_arn=STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
 def on_event_records(event: Any) -> None:
     # Any exception fails the whole batch; Lambda retries it and the folds skip what they have seen.
-    consume(projection_db(Settings.from_env().sqlite_path), event.to_dict()["Records"])
+    consume(output_store(Settings.from_env()), event.to_dict()["Records"])
