@@ -52,6 +52,7 @@ class Room:
         self.ticks = 0
         self.version = 0  # bumped on every change of membership, modes or recording
         self._plain_at, self._plain = -1, True
+        self.recording_caller: str | None = None
 
     @property
     def is_plain(self) -> bool:
@@ -115,10 +116,13 @@ class Room:
 
     # --- recording ---------------------------------------------------------------------
 
-    def start_recording(self, writer: RecordingWriter) -> None:
+    def start_recording(self, writer: RecordingWriter, caller: str | None = None) -> None:
+        """Record the room; in stereo ``caller`` (default: the first member) is the left channel."""
         if self.recorder is not None:
             raise ValueError(f"room {self.name!r} is already recording")
-        self.recorder = writer
+        if caller is not None:
+            self._member(caller)
+        self.recorder, self.recording_caller = writer, caller
         self._dirty = True
         self.version += 1
 
@@ -186,11 +190,16 @@ class Room:
         for k, m in enumerate(members):
             m.leg.send_frame(blob[k * FRAME : (k + 1) * FRAME])
         if self.recorder is not None:
-            self._record(pcm, mixed, p)
+            self._record(pcm, mixed, p, members)
 
-    def _record(self, pcm: npt.NDArray[np.int16], mixed: npt.NDArray[np.int16], p: int) -> None:
+    def _record(
+        self, pcm: npt.NDArray[np.int16], mixed: npt.NDArray[np.int16], p: int, members: list[Member]
+    ) -> None:
         assert self.recorder is not None
         if self.recorder.channels == 1:
             self.recorder.write(mixed[p])
-        else:  # caller (first member) on the left, everything the caller hears on the right
-            self.recorder.write_stereo(pcm[0], mixed[0])
+            return
+        # stereo: the caller on the left, everything the caller hears (agent side) on the right
+        pids = [m.pid for m in members]
+        k = pids.index(self.recording_caller) if self.recording_caller in pids else 0
+        self.recorder.write_stereo(pcm[k], mixed[k])

@@ -134,7 +134,10 @@ async def set_mode(request: web.Request) -> web.Response:
 
 async def start_recording(request: web.Request) -> web.Response:
     body = await _body(request)
-    rec_id = request.app[SERVICE].start_recording(request.match_info["room"], int(body.get("channels", 1)))
+    caller = body.get("caller")
+    rec_id = request.app[SERVICE].start_recording(
+        request.match_info["room"], int(body.get("channels", 1)), None if caller is None else str(caller)
+    )
     return web.json_response({"recording_id": rec_id}, status=201)
 
 

@@ -193,17 +193,19 @@ class MediaService:
 
     # --- recording ---------------------------------------------------------------------
 
-    def start_recording(self, room_name: str, channels: int) -> str:
+    def start_recording(self, room_name: str, channels: int, caller: str | None = None) -> str:
         room = self.room(room_name)
         if room.recorder is not None:
             raise ValueError(f"room {room_name!r} is already recording")
+        if caller is not None and caller not in room.members:
+            raise ValueError(f"caller {caller!r} is not a participant of room {room_name!r}")
         rec_id = "RE" + uuid.uuid4().hex
         self.config.spool_dir.mkdir(parents=True, exist_ok=True)
         path = self.config.spool_dir / f"{rec_id}.vrec"
         writer = RecordingWriter(
             path, self.keyring, room.tenant_id, channels=channels, meta={"room": room.name}
         )
-        room.start_recording(writer)
+        room.start_recording(writer, caller)
         self.recordings[room_name] = ActiveRecording(rec_id, path, channels)
         return rec_id
 

@@ -212,7 +212,7 @@ def test_room_recording_is_encrypted_uploaded_and_reported(tmp_path: Path) -> No
         async with fake_backend(fail_first=2) as backend, media_server(tmp_path, backend.url) as run:
             freqs = [600.0, 800.0]
             clients = await _rtp_room(run, "rec", freqs)
-            rec = await run.call("POST", "/rooms/rec/recording", {"channels": 2}, status=201)
+            rec = await run.call("POST", "/rooms/rec/recording", {"channels": 2, "caller": "p1"}, status=201)
             await _talk(clients, freqs)
             done = await run.call("DELETE", "/rooms/rec/recording", status=200)
             assert done["recording_id"] == rec["recording_id"] and done["channels"] == 2
@@ -223,9 +223,9 @@ def test_room_recording_is_encrypted_uploaded_and_reported(tmp_path: Path) -> No
             _, channels, samples = read_wav(decrypt_recording(blob, TenantKeyring(tmp_path / "keys")).wav)
             assert channels == 2 and samples.shape[0] / 8000 == pytest.approx(done["duration_s"], abs=0.001)
             caller, hears = samples[-30 * 160 :, 0], samples[-30 * 160 :, 1]
-            assert goertzel_amplitude(caller, 600) / AMP == pytest.approx(1.0, abs=0.1)
-            assert goertzel_amplitude(hears, 800) / AMP == pytest.approx(1.0, abs=0.1)
-            assert goertzel_amplitude(hears, 600) / AMP < 0.05
+            assert goertzel_amplitude(caller, 800) / AMP == pytest.approx(1.0, abs=0.1)  # p1 talks at 800 Hz
+            assert goertzel_amplitude(hears, 600) / AMP == pytest.approx(1.0, abs=0.1)
+            assert goertzel_amplitude(hears, 800) / AMP < 0.05
             for _ in range(300):  # the backend failed twice: delivery retries with back-off
                 if backend.of_type("RecordingCompleted"):
                     break
@@ -267,6 +267,10 @@ def test_control_api_errors_name_the_problem(tmp_path: Path) -> None:
             await run.call("POST", "/rooms/r/participants", {"participant_id": "a"}, status=201)
             err = await run.call("POST", "/rooms/r/participants/a/mode", {"mode": "yell"}, status=400)
             assert "yell" in err["error"]
+            err = await run.call("POST", "/rooms/r/recording", {"channels": 2, "caller": "ghost"}, status=400)
+            assert "ghost" in err["error"]
+            err = await run.call("POST", "/rooms/r/recording", {"channels": 3}, status=400)
+            assert "3" in err["error"]
             async with run.http.post(run.base + "/rooms", json={"name": "x", "tenant_id": "t"}) as resp:
                 assert resp.status == 401
             async with run.http.get(run.base + "/ws/r/a?token=wrong") as resp:
