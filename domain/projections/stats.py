@@ -116,6 +116,20 @@ def _count(p: JSON, metric: str, sid: str) -> None:
         p["calls"][metric].append(sid)
 
 
+def with_queue_outcomes(cdrs: Iterable[JSON], entries: Iterable[JSON]) -> list[JSON]:
+    """CDRs completed with what the call center knows: a caller bridged to an agent from a queue was
+    answered (the bridge writes to the queue and agent streams, not to the call's own stream)."""
+    answered = {str(e["call"]): e for e in entries if e["outcome"] == "answered"}
+    out = []
+    for c in cdrs:
+        entry = answered.get(str(c["sid"]))
+        if entry is not None:
+            c = {**c, "queue": {"queue": entry["queue"], "agent": entry["agent"], "wait": entry["wait"]},
+                 "answered_at": c["answered_at"] or entry["ended_at"], "outcome": "answered"}
+        out.append(c)
+    return out
+
+
 def is_missed(c: JSON) -> bool:
     return str(c["direction"]) == "inbound" and c["outcome"] in ("missed", "voicemail")
 

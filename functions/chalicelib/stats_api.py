@@ -27,6 +27,7 @@ from domain.projections.stats import (
     extension_of,
     recovery,
     repeat_callers,
+    with_queue_outcomes,
 )
 from domain.tenant import TenantSnapshot
 
@@ -97,7 +98,8 @@ def kpis(tenant: str, principal: Any) -> JSONish:
     from domain.projections.stats import shift
 
     # callbacks can happen after the period, repeats look back before it
-    cdrs = list(out.states("calls", tenant, shift(since, -window), shift(until, window)))
+    cdrs = with_queue_outcomes(out.states("calls", tenant, shift(since, -window), shift(until, window)),
+                               out.rows("queues", tenant))
     return {"period": p, "missed_call_recovery": recovery(cdrs, since, until, window),
             "repeat_callers": repeat_callers(cdrs, since, until, window)}
 
@@ -162,6 +164,8 @@ def filter_cdrs(cdrs: list[JSONish], params: dict[str, str], devices: dict[str, 
 
 def extensions(c: JSONish, devices: dict[str, str]) -> list[str]:
     found = [str(t) for leg in c["legs"] for t in leg["targets"]]
+    if c.get("queue") and c["queue"].get("agent"):
+        found.append(str(c["queue"]["agent"]))
     own = extension_of(str(c["from"]), devices)
     return sorted(set(found + ([own] if own else [])))
 
@@ -187,7 +191,8 @@ def cdrs(tenant: str, principal: Any) -> Any:
     since, until, p = period(services, snapshot, params) if (params.get("from") or not params.get("calls")) \
         else ("", "", {})
     devices = device_map(snapshot.config)
-    rows = filter_cdrs(list(out.states("calls", tenant, since, until)), params, devices)
+    rows = filter_cdrs(with_queue_outcomes(out.states("calls", tenant, since, until), out.rows("queues", tenant)),
+                       params, devices)
     if params.get("format") == "csv":
         return Response(body=to_csv(rows, devices), status_code=200,
                         headers={"Content-Type": "text/csv; charset=utf-8",

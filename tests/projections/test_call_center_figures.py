@@ -35,6 +35,7 @@ from domain.callcenter.events import (
     CallerLeft,
     CallerQueued,
 )
+from domain.calls.events import CallStarted, CallStatusChanged
 from domain.tenant import TenantConfigPatched
 
 DAY = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -169,3 +170,21 @@ def test_live_view_shows_agents_by_state_and_queue_sizes(api, day) -> None:  # t
     live = api.get("/live").json_body
     assert live["agents"] == {"201": "available", "202": "available"}
     assert live["queues"]["support"] == {"waiting": 1, "callbacks_waiting": 1}
+
+
+def test_a_caller_bridged_from_the_queue_is_an_answered_call_in_the_cdrs(api, day, services) -> None:  # type: ignore[no-untyped-def]
+    # given the callers' own call streams (the bridge itself writes only to queue and agent streams)
+    log = Log(services)
+    log.ids = itertools.count(1000)  # after the day's own event ids
+    for call, number, start, end in (("c1", "+15550003001", at(1), at(3, 10)), ("c2", "+15550003002", at(2),
+                                                                                 at(2, 3))):
+        log.emit(f"call-{call}", CallStarted(call_sid=call, from_number=number, to_number="+15550001000"), start)
+        log.emit(f"call-{call}", CallStatusChanged(status="completed", duration=int((end - start).total_seconds())),
+                 end)
+    cdrs = {c["sid"]: c for c in api.get("/cdrs?from=2026-11-24").json_body["cdrs"]}
+    assert cdrs["c1"]["outcome"] == "answered" and cdrs["c1"]["queue"] == {"queue": "support", "agent": "201",
+                                                                            "wait": 10.0}
+    assert cdrs["c2"]["outcome"] == "missed"
+    assert [c["sid"] for c in api.get("/cdrs?from=2026-11-24&extension=201").json_body["cdrs"]] == ["c1"]
+    recovery = api.get("/stats/kpis?from=2026-11-24").json_body["missed_call_recovery"]
+    assert [c["missed_call"] for c in recovery["callers"]] == ["c2"]
