@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import select
 import socket
+from collections.abc import Callable
 from typing import Any, cast
 
 from media_core.rtp import PT_PCMA, RtpSession
@@ -151,6 +152,7 @@ class WsLeg:
         self.outbox: asyncio.Queue[str] = asyncio.Queue(max_outbox)
         self.connected = False
         self.dropped = 0
+        self.hangup: Callable[[], None] | None = None  # set by the WebSocket handler while connected
 
     def next_frame(self) -> bytes:
         return self.session.next_frame() or ULAW_SILENCE
@@ -164,4 +166,8 @@ class WsLeg:
             self.dropped += 1  # a slow socket loses audio rather than delaying the room
 
     def close(self) -> None:
+        """Removed from the room: hang up the socket too (its handler then sees the close)."""
         self.connected = False
+        if self.hangup is not None:
+            self.hangup()
+            self.hangup = None

@@ -155,6 +155,8 @@ async def media_stream(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
     leg.connected = True
+    closing: list[asyncio.Task[bool]] = []
+    leg.hangup = lambda: closing.append(asyncio.create_task(ws.close()))  # removed via the control API
 
     async def pump() -> None:
         while True:
@@ -172,6 +174,7 @@ async def media_stream(request: web.Request) -> web.StreamResponse:
                 log.warning("bad Media Streams message from %s/%s: %s", room_name, pid, exc)
     finally:
         writer.cancel()
+        leg.hangup = None
         leg.connected = False
         if room_name in svc.rooms and pid in svc.rooms[room_name].members:
             svc.remove_participant(room_name, pid)

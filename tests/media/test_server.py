@@ -356,3 +356,19 @@ def test_an_rtp_leg_latches_on_its_first_source_and_ignores_other_senders(tmp_pa
             assert phone.received and not intruder.received
 
     asyncio.run(scenario())
+
+
+def test_removing_a_websocket_participant_hangs_up_its_socket(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with media_server(tmp_path) as run:
+            await run.call("POST", "/rooms", {"name": "hang", "tenant_id": "tenant-a"}, status=201)
+            body = {"participant_id": "w", "transport": "ws"}
+            ws_url = (await run.call("POST", "/rooms/hang/participants", body, status=201))["ws_url"]
+            async with ClientSession() as http, http.ws_connect(ws_url) as ws:
+                await ws.send_str(json.dumps({"event": "connected"}))
+                await asyncio.sleep(0.05)
+                await run.call("DELETE", "/rooms/hang/participants/w", status=200)
+                msg = await asyncio.wait_for(ws.receive(), 2)
+                assert msg.type.name in ("CLOSE", "CLOSING", "CLOSED")
+
+    asyncio.run(scenario())
