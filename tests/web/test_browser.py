@@ -3,6 +3,8 @@ watch a simulated call arrive on the live view, edit and publish a routing plan,
 
 from __future__ import annotations
 
+import copy
+import re
 import uuid
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from playwright.sync_api import expect
 from chalicelib.callcenter.streams import load_agent
 from chalicelib.demo import DEMO_NUMBER
 from chalicelib.simulator import Gateway, Script
+from domain.tenant import PlanPublished, TenantConfigPatched
 from tests.conftest import TOKEN
 from tests.web.conftest import PASSWORD, shot, sign_in
 
@@ -98,6 +101,7 @@ def test_the_owner_adds_a_user_errors_stay_next_to_the_field_and_the_change_is_a
 
 
 def test_the_admin_edits_the_ivr_menu_and_publishes_a_new_plan_version(page, vpbx):
+    before = vpbx.services.tenants.get("demo").plans["main"].version
     sign_in(page, vpbx, "admin@demo.test")
     page.goto(vpbx.url + "/app/#/plans")
     tree = page.get_by_label("Plan tree")
@@ -115,9 +119,9 @@ def test_the_admin_edits_the_ivr_menu_and_publishes_a_new_plan_version(page, vpb
     shot(page, "plan-editor-invalid")
     timeout.fill("7")
     page.get_by_role("button", name="Publish").click()
-    page.get_by_text("Published version 2").wait_for()
+    page.get_by_text(f"Published version {before + 1}").wait_for()
     shot(page, "plan-editor")
-    assert vpbx.services.tenants.get("demo").plans["main"].version == 2
+    assert vpbx.services.tenants.get("demo").plans["main"].version == before + 1
     menu = vpbx.services.tenants.get("demo").plans["main"].document["root"]["children"]["_"]
     assert menu["data"]["timeout"] == 7
     # and adds "press 3 for the support queue" under the IVR menu, with a form built from the queue schema
@@ -128,10 +132,11 @@ def test_the_admin_edits_the_ivr_menu_and_publishes_a_new_plan_version(page, vpb
     queue_form.get_by_label("queue *").fill("support")
     queue_form.get_by_label("priority").fill("5")
     page.get_by_role("button", name="Publish").click()
-    page.get_by_text("Published version 3").wait_for()
+    page.get_by_text(f"Published version {before + 2}").wait_for()
     shot(page, "plan-editor-queue")
     menu = vpbx.services.tenants.get("demo").plans["main"].document["root"]["children"]["_"]
-    assert menu["children"]["3"] == {"action": "queue", "data": {"queue": "support", "priority": 5}, "children": {}}
+    assert menu["children"]["3"]["action"] == "queue"
+    assert menu["children"]["3"]["data"] == {"queue": "support", "priority": 5}
     # the version history diffs an old version against the editor
     page.get_by_role("button", name="diff against the editor").first.click()
     assert "/root/children/_/children/3" in page.get_by_label("Differences").inner_text()
@@ -271,3 +276,38 @@ def test_the_admin_changes_the_company_timezone_with_the_error_shown_by_the_fiel
     timezone.fill("America/New_York")  # leave the module's tenant as it was
     company.get_by_role("button", name="Save").click()
     company.get_by_text("Saved.").wait_for()
+
+
+def test_a_caller_waiting_in_a_queue_shows_on_the_live_dashboard_with_the_wait(page, vpbx):
+    # given a support queue (configured here: the configuration API has no queues collection yet)
+    # behind "press 3", with its only agent logged out so callers wait
+    services = vpbx.services
+    snapshot = services.tenants.get("demo")
+    queue = {"name": "Support", "strategy": "linear", "members": ["103"], "ring_seconds": 15, "max_misses": 2,
+             "wrapup_seconds": 30, "callback_key": "1", "exit_key": "*", "loop_seconds": 20}
+    document = copy.deepcopy(dict(snapshot.plans["main"].document))
+    document["root"]["children"]["_"]["children"]["3"] = {"id": "support-queue", "action": "queue",
+                                                          "data": {"queue": "support"}}
+    services.tenants.append("demo", [TenantConfigPatched(path=["queues"], patch={"support": queue}, actor="test"),
+                                     PlanPublished(plan_id="main", version=snapshot.plans["main"].version + 1,
+                                                   document=document, actor="test")], snapshot.version)
+    # when a caller presses 3 and is put on hold in the queue
+    sid = "CA" + uuid.uuid4().hex
+    gw = Gateway(base_url=vpbx.url, public_url=vpbx.url, tenant="demo", auth_token=TOKEN, say=lambda _: None)
+    common = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+15550005555", "To": DEMO_NUMBER,
+              "Direction": "inbound", "ApiVersion": "2010-04-01"}
+    menu = gw.post(f"{vpbx.url}/webhooks/demo/voice", {**common, "CallStatus": "ringing"})
+    action = re.search(r'action="([^"]+)"', menu.text).group(1).replace("&amp;", "&")
+    to_queue = gw.post(action, {**common, "CallStatus": "in-progress", "Digits": "3"})
+    redirect = re.search(r"<Redirect[^>]*>([^<]+)</Redirect>", to_queue.text).group(1).replace("&amp;", "&")
+    held = gw.post(redirect, {**common, "CallStatus": "in-progress"})
+    assert held.status_code == 200
+    # then the supervisor's live view shows the queue with one caller waiting and a longest wait
+    sign_in(page, vpbx, "supervisor@demo.test")
+    page.goto(vpbx.url + "/app/#/dashboard")
+    row = page.get_by_role("row").filter(has=page.get_by_role("cell", name="support", exact=True))
+    row.wait_for(timeout=6000)
+    expect(row.locator("td").nth(1)).to_have_text("1")
+    expect(row.locator("td").nth(3)).to_have_text(re.compile(r"^\d+s$|^\dm"))
+    assert page.get_by_role("link", name=sid).is_visible()
+    shot(page, "dashboard-queue")
