@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from chalicelib.gateway_api import GatewayApi, gateway_from_env
+from chalicelib.mailer import Mailer, mailer_from_settings
+from chalicelib.media_client import MediaClient, media_client_from_settings
 from chalicelib.settings import Settings
 from chalicelib.tenants import TenantRepository
 from domain.ports import EventStore
@@ -30,6 +32,8 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     new_id: Callable[[], str] = new_id
     gateway: GatewayApi = field(default_factory=lambda: gateway_from_env(os.environ))
+    media: MediaClient | None = None  # None: no media core, the gateway receives faxes itself
+    mailer: Mailer | None = None  # None: no e-mail is sent (voicemail mail is skipped)
 
 
 def make_store(settings: Settings) -> EventStore:
@@ -52,7 +56,7 @@ def bootstrap(settings: Settings | None = None, store: EventStore | None = None,
     settings = settings or Settings.from_env()
     store = store or make_store(settings)
     return Services(settings=settings, store=store, tenants=TenantRepository(store, clock, ids), clock=clock,
-                    new_id=ids)
+                    new_id=ids, media=media_client_from_settings(settings), mailer=mailer_from_settings(settings))
 
 
 _services: Services | None = None

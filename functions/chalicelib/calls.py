@@ -14,6 +14,7 @@ from weakref import WeakKeyDictionary
 from email.utils import parsedate_to_datetime
 
 from chalicelib.bootstrap import Services
+from chalicelib.effects import run_effects
 from chalicelib.envelopes import decode_all, wrap
 from chalicelib.features import gather_facts, handle_feature_call
 from chalicelib.laml import render_laml
@@ -138,6 +139,7 @@ def handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query: 
                 tenant = services.tenants.get(tenant_id) or tenant
                 continue
             cache.put(stream, Folded(version + len(envelopes), fold(decision.events, state), folded.seen | {req}))
+            run_effects(services, tenant, envelopes)  # after the append only; never raises
         return WebhookResponse(200, render_laml(decision.instructions, base), XML)
     return WebhookResponse(503, "busy, try again\n", {"Retry-After": "1", "Content-Type": "text/plain"})
 

@@ -20,6 +20,12 @@ class Settings:
     demo_auth_token: str = "demo-auth-token"
     media_token: str = "media-dev-token"
     blob_dir: str = str(ROOT / "var" / "blobs")
+    media_url: str | None = None  # the media core's control API; unset: the gateway receives faxes itself
+    media_timeout_s: float = 3.0
+    smtp_host: str = ""  # mail is off unless VPBX_SMTP_HOST or VPBX_SES_REGION is set
+    smtp_port: int = 25
+    smtp_from: str = "vpbx@localhost"
+    ses_region: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -35,4 +41,10 @@ class Settings:
             demo_auth_token=env.get("VPBX_DEMO_AUTH_TOKEN", d.demo_auth_token),
             media_token=env.get("VPBX_MEDIA_TOKEN", d.media_token),
             blob_dir=env.get("VPBX_BLOB_DIR", d.blob_dir),
+            media_url=(env.get("VPBX_MEDIA_URL") or "").rstrip("/") or None,
+            media_timeout_s=float(env.get("VPBX_MEDIA_TIMEOUT", d.media_timeout_s)),
+            smtp_host=env.get("VPBX_SMTP_HOST", d.smtp_host),
+            smtp_port=int(env.get("VPBX_SMTP_PORT", d.smtp_port)),
+            smtp_from=env.get("VPBX_SMTP_FROM", d.smtp_from),
+            ses_region=env.get("VPBX_SES_REGION") or None,
         )

@@ -1,0 +1,178 @@
+"""Effects after an append: handlers keyed by event type, run by the shell once the events are stored.
+
+Invariants: a handler only ever sees events that were appended (``run_effects`` is called after a
+successful append, never before); each effect happens at most once per source event, because it
+first claims the event with ``EffectStarted`` appended at the version it read (the store's
+conditional append lets one claimant win); a failing effect is logged and recorded as
+``EffectFailed`` on the same stream and never fails the webhook.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from chalicelib.bootstrap import Services
+from chalicelib.envelopes import wrap
+from chalicelib.mailer import fetch_audio, voicemail_message
+from domain.events import DomainEvent, StoredEvent, event
+from domain.ports import ConcurrencyError
+from domain.tenant import TenantSnapshot
+
+log = logging.getLogger("vpbx.effects")
+Handler = Callable[[Services, TenantSnapshot, list[StoredEvent]], None]
+HANDLERS: dict[str, list[Handler]] = {}
+MAX_ATTEMPTS = 8
+
+
+@event
+@dataclass(frozen=True, slots=True)
+class EffectStarted(DomainEvent):
+    """An effect claimed its source event (causation_id); no other run may perform it again."""
+
+    event_type = "EffectStarted"
+    effect: str
+    source_event_id: str
+
+
+@event
+@dataclass(frozen=True, slots=True)
+class EffectFailed(DomainEvent):
+    event_type = "EffectFailed"
+    effect: str
+    source_event_id: str
+    error: str
+
+
+def on(event_type: str) -> Callable[[Handler], Handler]:
+    """Register a handler for appended events of ``event_type`` (decorator)."""
+
+    def register(handler: Handler) -> Handler:
+        HANDLERS.setdefault(event_type, []).append(handler)
+        return handler
+
+    return register
+
+
+def run_effects(services: Services, tenant: TenantSnapshot, stored: Sequence[StoredEvent]) -> None:
+    """Run the handlers of the events just appended; never raises."""
+    for event_type, handlers in HANDLERS.items():
+        mine = [e for e in stored if e.event_type == event_type]
+        for handler in handlers if mine else ():
+            try:
+                handler(services, tenant, mine)
+            except Exception as exc:  # an effect must not fail the webhook that caused it
+                log.exception("effect %s failed for %s", handler.__name__, [e.event_id for e in mine])
+                for source in mine:
+                    _record_failure(services, source, handler.__name__, exc)
+
+
+def claim(services: Services, source: StoredEvent, effect: str) -> bool:
+    """Append EffectStarted for ``source`` unless this effect already started for it; True if ours."""
+    for _ in range(MAX_ATTEMPTS):
+        events, version = services.store.load(source.stream_id)
+        if any(e.event_type == "EffectStarted" and e.causation_id == source.event_id
+               and e.data.get("effect") == effect for e in events):
+            return False
+        try:
+            record(services, source, [EffectStarted(effect=effect, source_event_id=source.event_id)], version)
+            return True
+        except ConcurrencyError:
+            continue
+    raise ConcurrencyError(f"could not claim {effect} for {source.event_id}: stream {source.stream_id} busy")
+
+
+def record(services: Services, source: StoredEvent, events: Sequence[DomainEvent],
+           expected_version: int | None = None) -> None:
+    """Append ``events`` caused by ``source`` to its stream (same correlation id: the webhook's
+    redelivery check is unchanged). Without ``expected_version``, retried on conflicts."""
+    for _ in range(MAX_ATTEMPTS):
+        version = services.store.stream_version(source.stream_id) if expected_version is None else expected_version
+        envelopes = wrap(events, tenant_id=source.tenant_id, stream_id=source.stream_id, expected_version=version,
+                         now=services.clock(), new_id=services.new_id, correlation_id=source.correlation_id,
+                         causation_id=source.event_id)
+        try:
+            services.store.append(source.stream_id, envelopes, version)
+            return
+        except ConcurrencyError:
+            if expected_version is not None:
+                raise
+    raise ConcurrencyError(f"stream {source.stream_id} busy")
+
+
+def _record_failure(services: Services, source: StoredEvent, effect: str, exc: Exception) -> None:
+    try:
+        record(services, source, [EffectFailed(effect=effect, source_event_id=source.event_id,
+                                               error=f"{type(exc).__name__}: {exc}"[:500])])
+    except Exception:
+        log.exception("could not record the failure of %s for %s", effect, source.event_id)
+
+
+# --- the handlers -------------------------------------------------------------------------------
+
+
+@event
+@dataclass(frozen=True, slots=True)
+class FaxSessionAllocated(DomainEvent):
+    """The media core listens for this call's T.38 on ``port``; it mails the fax to ``email``."""
+
+    event_type = "FaxSessionAllocated"
+    port: int
+    media_url: str
+    session_id: str = ""
+    email: str = ""
+
+
+@event
+@dataclass(frozen=True, slots=True)
+class VoicemailMailed(DomainEvent):
+    event_type = "VoicemailMailed"
+    box: str
+    to: str
+    message_id: str
+    attached: bool = False
+
+
+def fax_email(tenant: TenantSnapshot, number: str) -> str:
+    """``numbers.<number>.fax.email`` if set, else the tenant's ``fax.email``, else empty."""
+    entry = tenant.section("numbers").get(number)
+    per_number = entry.get("fax") if isinstance(entry, Mapping) else None
+    for section in (per_number, tenant.section("fax")):
+        if isinstance(section, Mapping) and section.get("email"):
+            return str(section["email"])
+    return ""
+
+
+@on("FaxReceiveRequested")
+def allocate_fax_session(services: Services, tenant: TenantSnapshot, stored: list[StoredEvent]) -> None:
+    if services.media is None:
+        return  # no media core configured: the gateway's own <Receive> takes the fax
+    for source in stored:
+        if not claim(services, source, "allocate_fax_session"):
+            continue
+        email = fax_email(tenant, str(source.data.get("to_number", "")))
+        call_sid = source.stream_id.removeprefix("call-")
+        session = services.media.create_fax_session(tenant_id=source.tenant_id, call_sid=call_sid,
+                                                    email=email or None)
+        record(services, source, [FaxSessionAllocated(port=session.port, media_url=services.media.url,
+                                                      session_id=session.session_id, email=email)])
+
+
+@on("VoicemailLeft")
+def mail_voicemail(services: Services, tenant: TenantSnapshot, stored: list[StoredEvent]) -> None:
+    if services.mailer is None:
+        return
+    for source in stored:
+        box = str(source.data.get("box", ""))
+        to = str((tenant.section("voicemail_boxes").get(box) or {}).get("email") or "")
+        if not to:
+            log.info("voicemail box %r of %s has no e-mail address: not mailed", box, source.tenant_id)
+            continue
+        if not claim(services, source, "mail_voicemail"):
+            continue
+        audio = fetch_audio(str(source.data.get("recording_url", "")), services.settings.blob_dir)
+        message = voicemail_message(source, tenant, sender=services.settings.smtp_from, to=to, audio=audio)
+        services.mailer.send(message)
+        record(services, source, [VoicemailMailed(box=box, to=to, message_id=message["Message-ID"],
+                                                  attached=audio is not None)])
