@@ -20,6 +20,7 @@ from chalicelib.projections.follower import catch_up
 from chalicelib.projections.log import projection_store
 from chalicelib.projections.store import SQLiteProjectionStore
 from domain.projections import queue_stats as qs
+from domain.projections.base import utc
 from domain.projections.stats import (
     day_bounds,
     device_map,
@@ -27,6 +28,7 @@ from domain.projections.stats import (
     extension_of,
     recovery,
     repeat_callers,
+    shift,
     with_queue_outcomes,
 )
 from domain.tenant import TenantSnapshot
@@ -34,6 +36,7 @@ from domain.tenant import TenantSnapshot
 bp = Blueprint(__name__)
 JSONish = dict[str, Any]
 PERIOD = {"from": "first local day, YYYY-MM-DD (default today)", "to": "last local day, inclusive (default from)"}
+LIVE_HOURS = 12
 CSV_COLUMNS = ("sid", "t", "direction", "from", "to", "outcome", "status", "answered_at", "ended_at", "duration",
                "ring", "talk", "hold", "extensions", "voicemail", "recordings", "events")
 
@@ -95,8 +98,6 @@ def kpis(tenant: str, principal: Any) -> JSONish:
         window = int(params.get("window", "86400"))
     except ValueError:
         raise ApiError(400, "window: a whole number of seconds", "/query/window") from None
-    from domain.projections.stats import shift
-
     # callbacks can happen after the period, repeats look back before it
     cdrs = with_queue_outcomes(out.states("calls", tenant, shift(since, -window), shift(until, window)),
                                out.rows("queues", tenant))
@@ -212,10 +213,12 @@ def live(tenant: str, principal: Any) -> Any:
     since = (_query(request).get("since") or "").split(".")
     after = [since[i] if len(since) == 3 and since[i] != "0" else "" for i in range(3)]
     incremental = any(after)
-    calls = list(out.states("calls", tenant, after_pos=after[0], open_only=not incremental))
+    now = services.clock().isoformat(timespec="microseconds")
+    # a call whose final status callback never came stays "open" in its CDR: show it for LIVE_HOURS only
+    recent = "" if incremental else shift(utc(now), -LIVE_HOURS * 3600)
+    calls = list(out.states("calls", tenant, since_t=recent, after_pos=after[0], open_only=not incremental))
     agent_states = list(out.states("agents", tenant, after_pos=after[1]))
     queue_states = list(out.states("queues", tenant, after_pos=after[2]))
-    now = services.clock().isoformat(timespec="microseconds")
     by_sid = {c["sid"]: c for c in calls}
     talks = [{"agent": a["agent"], "call": a["call_sid"], "with": (by_sid.get(a["call_sid"]) or {}).get("from", ""),
               "queue": a["queue"]} for a in agent_states if a["call_sid"]]

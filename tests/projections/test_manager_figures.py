@@ -104,3 +104,10 @@ def test_a_bad_period_is_refused_naming_the_parameter(api) -> None:  # type: ign
     assert resp.status_code == 400 and "from" in resp.json_body["errors"][0]["message"]
     resp = api.get("/stats/kpis?from=2026-11-24&to=2026-11-20")
     assert resp.status_code == 400 and resp.json_body["errors"][0]["pointer"] == "/query/to"
+
+
+def test_a_call_whose_last_status_never_came_leaves_the_live_view_after_12_hours(api, gateway, clock) -> None:  # type: ignore[no-untyped-def]
+    gateway.post("voice", _params(sid(9)))
+    assert [c["sid"] for c in api.get("/live").json_body["calls"]] == [sid(9)]
+    clock.advance(12 * 3600 + 1)
+    assert api.get("/live").json_body["calls"] == []
