@@ -7,7 +7,7 @@ SequenceNumber order (gateways deliver them out of order); each request id answe
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import Any
 
@@ -25,7 +25,7 @@ TERMINAL = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 STATUSES = frozenset({"queued", "initiated", "ringing", "in-progress", "answered"}) | TERMINAL
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CallState:
     call_sid: str = ""
     tenant_id: str = ""
@@ -54,14 +54,12 @@ class CallState:
         return self.status in TERMINAL
 
 
-_FIELDS = tuple(f.name for f in fields(CallState))
-
-
 def updated(s: CallState, **changes: Any) -> CallState:
     """``dataclasses.replace`` for the hot fold path (a call is re-folded on every webhook)."""
     new = object.__new__(CallState)
-    for name in _FIELDS:
-        object.__setattr__(new, name, changes[name] if name in changes else getattr(s, name))
+    # Frozen forbids attribute assignment, not filling the instance dict of a fresh copy.
+    new.__dict__.update(s.__dict__)
+    new.__dict__.update(changes)
     return new
 
 
