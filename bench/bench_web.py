@@ -97,12 +97,14 @@ def main() -> int:
     server = make_server("127.0.0.1", port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     http = requests.Session()
-    assert http.post(base + "/api/v1/auth/login", json={"email": "supervisor@demo.test", "password": PASSWORD}).ok
+    assert http.post(base + "/api/v1/auth/login", json={"email": "admin@demo.test", "password": PASSWORD}).ok
     # the first request brings the projections up to date (catch-up over 1,000 calls' events)
     t0 = time.perf_counter()
     live = http.get(base + "/api/v1/tenants/demo/live").json()
     print(f"first /live after seeding (projection catch-up):  {1000 * (time.perf_counter() - t0):7.1f} ms, "
           f"{sum(1 for c in live['calls'] if not c['ended'])} calls in progress")
+    count = http.get(base + "/api/v1/tenants/demo/cdrs").json()["count"]
+    print(f"call records today: {count}")
     for name, path in [("live", "/api/v1/tenants/demo/live"), ("cdrs today (1,000 rows)", "/api/v1/tenants/demo/cdrs"),
                        ("stats/kpis today", "/api/v1/tenants/demo/stats/kpis"), ("app index", "/app/")]:
         p50, worst = timed(lambda path=path: http.get(base + path).raise_for_status(), 20)
