@@ -156,7 +156,7 @@ def _http(base: str, method: str, path: str, body: dict[str, object] | None = No
         return dict(json.loads(resp.read()))
 
 
-def bench_server(participants: int, room_size: int = 5, seconds: float = 4.0) -> float:
+def bench_server(participants: int, room_size: int = 5, seconds: float = 4.0) -> tuple[float, bool]:
     tmp = tempfile.mkdtemp(prefix="bench-media-")
     port = _free_port()
     env = dict(
@@ -236,7 +236,7 @@ def bench_server(participants: int, room_size: int = 5, seconds: float = 4.0) ->
             f"concealed {delta('rtp_frames_concealed') / expected:5.2%}, skipped ticks {delta('skipped_ticks')}"
             f"{'' if real_time else '  [NOT real time: machine overloaded?]'}"
         )
-        return per_core
+        return per_core, real_time
     finally:
         server.terminate()
         server.wait(10)
@@ -272,7 +272,9 @@ def main() -> int:
     )
     print("== media server over loopback UDP (PCMU, 20 ms), CPU of the server process")
     server = [bench_server(p) for p in (500, 1000, 1500)]
-    print(f"   target: >= 3,000 participants/core; best measured {max(server):,.0f}")
+    kept_up = [per_core for per_core, real_time in server if real_time]
+    best = f"{max(kept_up):,.0f}" if kept_up else "n/a (no run kept real time)"
+    print(f"   target: >= 3,000 participants/core; best measured in real time {best}")
     bench_recording()
     print(f"(bench took {time.time() - t0:.0f} s)")
     return 0
