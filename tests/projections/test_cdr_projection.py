@@ -48,3 +48,18 @@ def test_a_late_status_callback_does_not_reopen_a_finished_call(services, gatewa
     script.status(sid(3), "ringing", From="client:102", To="+442071234567", Direction="outbound-api")
     c = cdrs(services, tmp_path)[sid(3)]
     assert c["status"] == "completed" and c["outcome"] == "answered" and c["talk"] == 30.0
+
+
+def test_an_old_schema_version_is_upcast_before_the_fold(services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # given a CallStarted stored at schema v1 (it named the parties "from"/"to")
+    from domain.events import StoredEvent
+
+    old = StoredEvent(tenant_id="demo", stream_id="call-CAOLD", version=1, event_id="old-1", event_type="CallStarted",
+                      schema_version=1, occurred_at="2026-11-24T15:00:00.000000+00:00",
+                      recorded_at="2026-11-24T15:00:00.000000+00:00", correlation_id="r", causation_id="r",
+                      data={"call_sid": "CAOLD", "from": "+15550002001", "to": "+15550001000"})
+    services.store.append("call-CAOLD", [old], 0)
+    # when the log is replayed through the SQLite fast path
+    c = cdrs(services, tmp_path)["CAOLD"]
+    # then the fold saw the current shape
+    assert (c["from"], c["to"]) == ("+15550002001", "+15550001000")

@@ -143,6 +143,8 @@ class Runner:
             for t in p.handles:
                 routes.setdefault(t, []).append(p)
         start = {name: int(pos or 0) for name, pos in self.start.items()}
+        current = {(t, cls.schema_version) for t in routes if (cls := event_class(t)) is not None}
+        current |= {(t, 1) for t in routes if event_class(t) is None}
         chain_start = start["chain"] if log_p is not None else None
         heads: dict[str, list[Any]] = {}
         sha = hashlib.sha256
@@ -171,8 +173,10 @@ class Runner:
                     if test is not None and not test(r[11]):
                         continue
                     if e is None:
-                        e = Env(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                                current_data(r[5], r[6], loads(r[11])), f"{pos:016d}")
+                        data = loads(r[11])
+                        if (r[5], r[6]) not in current:  # an older schema version: upcast (rare)
+                            data = current_data(r[5], r[6], data)
+                        e = Env(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], data, f"{pos:016d}")
                     self._apply_stream(p, r[2], e)
             if n % flush_every == 0:
                 self._settle(heads, last, flush_every)
