@@ -57,15 +57,13 @@ def on(event_type: str) -> Callable[[Handler], Handler]:
 
 def run_effects(services: Services, tenant: TenantSnapshot, stored: Sequence[StoredEvent]) -> None:
     """Run the handlers of the events just appended; never raises."""
-    for event_type, handlers in HANDLERS.items():
-        mine = [e for e in stored if e.event_type == event_type]
-        for handler in handlers if mine else ():
+    for source in stored:
+        for handler in HANDLERS.get(source.event_type, ()):
             try:
-                handler(services, tenant, mine)
+                handler(services, tenant, [source])  # one event at a time: a failure names its own source
             except Exception as exc:  # an effect must not fail the webhook that caused it
-                log.exception("effect %s failed for %s", handler.__name__, [e.event_id for e in mine])
-                for source in mine:
-                    _record_failure(services, source, handler.__name__, exc)
+                log.exception("effect %s failed for %s", handler.__name__, source.event_id)
+                _record_failure(services, source, handler.__name__, exc)
 
 
 def claim(services: Services, source: StoredEvent, effect: str) -> bool:

@@ -22,7 +22,7 @@ from domain.events import StoredEvent
 from domain.tenant import TenantSnapshot
 
 MAX_ATTACHMENT = 10 * 1024 * 1024
-FETCH_TIMEOUT_S = 5.0
+FETCH_TIMEOUT_S = 3.0  # effects run inside the webhook: the gateway waits ~15 s at most
 
 
 class Mailer(Protocol):
@@ -35,7 +35,7 @@ class Mailer(Protocol):
 class SmtpMailer:
     host: str
     port: int = 25
-    timeout_s: float = 10.0
+    timeout_s: float = 5.0
 
     def send(self, message: EmailMessage) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
@@ -109,7 +109,7 @@ def voicemail_message(left: StoredEvent, tenant: TenantSnapshot, *, sender: str,
 
 def fetch_audio(url: str, blob_dir: str) -> tuple[bytes, str] | None:
     """The recording's bytes and content type when they can be had cheaply (a local blob, or an
-    http(s) URL answering audio/* within 5 s and 10 MB); None otherwise: the mail then only links it."""
+    http(s) URL answering audio/* within 3 s and 10 MB); None otherwise: the mail then only links it."""
     scheme = urlsplit(url).scheme
     try:
         if scheme in ("http", "https"):
@@ -120,8 +120,8 @@ def fetch_audio(url: str, blob_dir: str) -> tuple[bytes, str] | None:
         if scheme == "" and url:
             root = Path(blob_dir).resolve()
             path = (root / url.lstrip("/")).resolve()
-            if path.is_relative_to(root) and path.is_file() and path.stat().st_size <= MAX_ATTACHMENT:
-                kind = {".mp3": "audio/mpeg", ".wav": "audio/wav"}.get(path.suffix, "application/octet-stream")
+            kind = {".mp3": "audio/mpeg", ".wav": "audio/wav"}.get(path.suffix.lower())
+            if kind and path.is_relative_to(root) and path.is_file() and path.stat().st_size <= MAX_ATTACHMENT:
                 return path.read_bytes(), kind
     except (OSError, ValueError):
         return None

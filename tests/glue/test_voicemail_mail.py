@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+from pathlib import Path
 
 import boto3
 from moto import mock_aws
@@ -71,6 +72,22 @@ def test_an_unreachable_recording_is_linked_not_attached(services, gateway) -> N
     assert not any(p.get_content_maintype() == "audio" for p in mail.walk())
     assert "Listen:   http://127.0.0.1:9/nothing-listens-here.wav" in mail.get_content()
     assert _events(services, kind="VoicemailMailed")[0].data["attached"] is False
+
+
+def test_a_recording_in_the_local_blob_store_is_attached_and_nothing_outside_it(services, gateway) -> None:  # type: ignore[no-untyped-def]
+    # given a recording stored under the blob directory, and a secret file next to it
+    blobs = Path(services.settings.blob_dir)
+    (blobs / "recordings").mkdir(parents=True)
+    (blobs / "recordings" / "RE2.wav").write_bytes(WAV)
+    (blobs.parent / "secret.wav").write_bytes(b"not yours")
+    services.mailer = RecordingMailer()
+    # when one voicemail names the blob key and another tries to climb out of the blob directory
+    _leave_voicemail(gateway, "recordings/RE2.wav")
+    _leave_voicemail(gateway, "../secret.wav", sid="CA" + "6" * 32)
+    # then the first mail carries the audio and the second only the link
+    inside, outside = services.mailer.sent
+    assert [p.get_payload(decode=True) for p in inside.walk() if p.get_content_type() == "audio/wav"] == [WAV]
+    assert not any(p.get_content_maintype() == "audio" for p in outside.walk())
 
 
 def test_redelivered_webhook_and_a_replay_of_the_event_do_not_mail_twice(services, gateway) -> None:  # type: ignore[no-untyped-def]
