@@ -10,8 +10,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
 from email.utils import parsedate_to_datetime
+from weakref import WeakKeyDictionary
 
 from chalicelib.bootstrap import Services
 from chalicelib.effects import run_effects
