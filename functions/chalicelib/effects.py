@@ -78,7 +78,7 @@ def claim(services: Services, source: StoredEvent, effect: str) -> bool:
             return True
         except ConcurrencyError:
             continue
-    raise ConcurrencyError(f"could not claim {effect} for {source.event_id}: stream {source.stream_id} busy")
+    raise ConcurrencyError(source.stream_id, version)
 
 
 def record(services: Services, source: StoredEvent, events: Sequence[DomainEvent],
@@ -96,7 +96,7 @@ def record(services: Services, source: StoredEvent, events: Sequence[DomainEvent
         except ConcurrencyError:
             if expected_version is not None:
                 raise
-    raise ConcurrencyError(f"stream {source.stream_id} busy")
+    raise ConcurrencyError(source.stream_id, version)
 
 
 def _record_failure(services: Services, source: StoredEvent, effect: str, exc: Exception) -> None:

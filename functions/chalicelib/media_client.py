@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib.settings import Settings
 
@@ -55,7 +55,7 @@ class HttpMediaClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise MediaError(f"POST {self.url}/fax-sessions answered without session_id/port: {doc!r}") from exc
 
-    def _post(self, path: str, body: dict[str, str]) -> dict[str, object]:
+    def _post(self, path: str, body: dict[str, str]) -> dict[str, Any]:
         url = self.url.rstrip("/") + path
         request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
             "Content-Type": "application/json", "Authorization": f"Bearer {self.token}"})
