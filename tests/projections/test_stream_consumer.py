@@ -120,3 +120,39 @@ def test_on_aws_the_outputs_go_to_a_dynamodb_table_and_survive_retries(dynamodb_
     cdrs = list(out.states("calls", "demo", "2026-11-24", "2026-11-25"))
     assert [(c["sid"], c["outcome"], c["talk"]) for c in cdrs] == [("CA" + "d" * 32, "answered", 95.0)]
     assert list(out.states("calls", "demo", "2026-11-25", "2026-11-26")) == []
+
+
+def test_on_aws_the_api_reads_figures_from_the_dynamodb_table(dynamodb_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from chalice.test import Client
+
+    from chalicelib.auth import create_api_key
+    from chalicelib.bootstrap import bootstrap, set_services
+    from chalicelib.demo import seed_demo
+    from chalicelib.server import load_app_module
+    from chalicelib.settings import Settings
+
+    # given a DynamoDB log with the demo tenant and one call, consumed from the stream into DynamoDB
+    table = f"events-{uuid.uuid4().hex[:8]}"
+    store = DynamoDBEventStore(table, host=dynamodb_url, create=True)
+    counter = itertools.count()
+    services = bootstrap(Settings(store="dynamodb", dynamodb_table=table, dynamodb_url=dynamodb_url), store,
+                         clock=lambda: T0 + timedelta(minutes=5), ids=lambda: f"id-{next(counter)}")
+    seed_demo(services.tenants, "token")
+    a_call(store, "CA" + "f" * 32)
+    monkeypatch.setenv("VPBX_STORE", "dynamodb")
+    monkeypatch.setenv("VPBX_DYNAMODB_TABLE", table)
+    monkeypatch.setenv("VPBX_DYNAMODB_URL", dynamodb_url)
+    stream_consumer.on_event_records({"Records": stream_records(dynamodb_url, table)}, None)
+    set_services(services)
+    try:
+        key, _ = create_api_key(services, "demo", scopes=["*"], actor="test")
+        with Client(load_app_module().app) as client:
+            # when a manager asks for the day's CDRs and the employee figures
+            auth = {"Authorization": f"Bearer {key}"}
+            cdrs = client.http.get("/api/v1/tenants/demo/cdrs?from=2026-11-24", headers=auth).json_body
+            figures = client.http.get("/api/v1/tenants/demo/stats/employees?from=2026-11-24", headers=auth)
+        # then they come from the DynamoDB projections table
+        assert [(c["sid"], c["outcome"]) for c in cdrs["cdrs"]] == [("CA" + "f" * 32, "answered")]
+        assert figures.json_body["employees"]["101"]["talk_seconds"] == 95.0
+    finally:
+        set_services(None)
