@@ -21,12 +21,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-def _start_media(port: int) -> subprocess.Popen[bytes] | None:
+def _start_media(port: int, media_token: str) -> subprocess.Popen[bytes] | None:
     try:
         import media_core.server  # noqa: F401
     except ImportError:
         return None
-    env = {**os.environ, "VPBX_BACKEND_URL": os.environ.get("VPBX_BACKEND_URL", f"http://127.0.0.1:{port}")}
+    # Both sides must agree on where the backend is and on the token the media core presents.
+    env = {**os.environ, "VPBX_BACKEND_URL": os.environ.get("VPBX_BACKEND_URL", f"http://127.0.0.1:{port}"),
+           "VPBX_MEDIA_TOKEN": media_token}
     media_port = os.environ.get("VPBX_MEDIA_PORT", str(port + 100))
     return subprocess.Popen([sys.executable, "-m", "media_core.server", "--host", "127.0.0.1", "--port", media_port],
                             env=env)
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         key = seed_demo_api_key(services)
         print(f"  demo API key:   {key}  (shown once)" if key else
               f"  demo API key:   exists; another: .venv/bin/vpbx apikey create --tenant {DEMO_TENANT}")
-    media = None if args.no_media else _start_media(args.port)
+    media = None if args.no_media else _start_media(args.port, services.settings.media_token)
     base = services.settings.public_url
     print(f"vpbx on http://{args.host}:{args.port}  (store: {services.settings.store})")
     print(f"  voice webhook:  {base}/webhooks/{DEMO_TENANT}/voice")
