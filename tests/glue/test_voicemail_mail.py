@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import threading
 from pathlib import Path
@@ -128,9 +129,11 @@ def test_concurrent_runs_for_one_event_mail_it_once(services, gateway) -> None: 
     assert len(_events(services, kind="EffectStarted")) == 1 and len(_events(services, kind="VoicemailMailed")) == 1
 
 
-def test_a_failing_mail_server_is_recorded_and_the_caller_still_hears_goodbye(services, gateway) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_mail_server_is_recorded_and_the_caller_still_hears_goodbye(services, gateway, caplog) -> None:  # type: ignore[no-untyped-def]
     services.mailer = RecordingMailer(fail=ConnectionRefusedError(111, "Connection refused"))
-    _, done, _ = _leave_voicemail(gateway, "https://gw/rec/RE1")
+    with caplog.at_level(logging.ERROR, logger="vpbx.effects"):
+        _, done, _ = _leave_voicemail(gateway, "https://gw/rec/RE1")
+    assert [r.getMessage().split(" for ")[0] for r in caplog.records] == ["effect mail_voicemail failed"]
     assert done.status == 200 and done.body.endswith("<Hangup/></Response>")
     [failed] = _events(services, kind="EffectFailed")
     [left] = _events(services, kind="VoicemailLeft")
