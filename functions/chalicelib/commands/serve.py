@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 
@@ -34,6 +35,10 @@ def _start_media(port: int, media_token: str) -> subprocess.Popen[bytes] | None:
                             env=env)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     # Without a configured public URL, the gateway (or `vpbx simulate`) reaches us where we listen.
     os.environ.setdefault("VPBX_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
@@ -44,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         from chalicelib.demo.users import seed_demo_users
 
         if seed_demo_users(services):
-            print("seeded demo sign-ins: owner|admin|supervisor|agent|analyst@demo.test (password: $VPBX_DEMO_PASSWORD)")
+            print("seeded demo sign-ins: owner|admin|supervisor|agent|analyst@demo.test, password "
+                  f"{os.environ.get('VPBX_DEMO_PASSWORD', 'demo-password')!r}")
         from chalicelib.demo.apikey import seed_demo_api_key
 
         key = seed_demo_api_key(services)
@@ -65,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     follower = LogFollower(services)
     follower.start()
     server = make_server(args.host, args.port)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C, so the media core stops with us
     try:
         server.serve_forever()
     except KeyboardInterrupt:
