@@ -26,7 +26,22 @@ EXPLAIN_PATH = "/api/v1/calls/{sid}/explain"
 PERMISSION = "calls.read"
 # Call events worth showing between the steps (what happened on the line).
 HAPPENINGS = {"DigitsGathered", "DialEnded", "VoicemailLeft", "CallStatusChanged", "FaxReceiveRequested",
-              "CallTransferred", "CallHeld", "CallResumed", "CallPickedUp", "MediaEventRecorded"}
+              "CallTransferred", "CallHeld", "CallResumed", "CallPickedUp", "MediaEventRecorded",
+              "FaxSessionAllocated", "VoicemailMailed", "EffectFailed"}
+# Where a recording can be fetched from: shown only to whoever may hear recordings.
+RECORDING_FIELDS = {"recording_url", "recording_sid", "blob_key", "url"}
+
+
+def redact_recordings(doc: dict[str, Any]) -> dict[str, Any]:
+    """The explanation without recording locations (the routing story stays whole)."""
+    events = []
+    for e in doc.get("events", ()):
+        hidden = {k: "(hidden)" for k in e if k in RECORDING_FIELDS}
+        data = e.get("data")
+        if isinstance(data, dict) and RECORDING_FIELDS & data.keys():
+            hidden["data"] = {k: "(hidden)" if k in RECORDING_FIELDS else v for k, v in data.items()}
+        events.append({**e, **hidden})
+    return {**doc, "events": events}
 
 
 def summarize(instructions: Sequence[Mapping[str, Any]]) -> str:
@@ -160,4 +175,6 @@ def explain(sid: str) -> Response:
         return _json({"errors": [{"pointer": "/sid", "message": f"no call {sid!r} in this tenant"}]}, 404)
     tenant = services.tenants.get(principal.tenant_id)
     doc["timezone"] = tenant.timezone if tenant else "UTC"
+    if not principal.can("recordings.read"):
+        doc = redact_recordings(doc)
     return _json(doc)

@@ -88,3 +88,17 @@ def test_a_supervisor_hears_the_recordings_of_their_team_only(as_role, gateway):
     # while an admin hears them all
     status, body = as_role("admin").json("GET", "/api/v1/me/recordings?from=2026-11-24")
     assert sorted(c["sid"] for c in body["items"]) == sorted([SALES, OPERATOR])
+
+
+def test_explain_tells_a_supervisor_the_routing_but_not_where_a_recording_is(as_role, gateway):
+    # given a message left in the sales box
+    unanswered_to_voicemail(gateway, SALES, "1")
+    # when the supervisor (no tenant-wide recordings) and the owner explain that call
+    status, seen_by_supervisor = as_role("supervisor").json("GET", f"/api/v1/calls/{SALES}/explain")
+    _, seen_by_owner = as_role("owner").json("GET", f"/api/v1/calls/{SALES}/explain")
+    # then both see the same steps, and only the owner sees the recording's location
+    assert status == 200 and seen_by_supervisor["steps"] == seen_by_owner["steps"]
+    left = [e for e in seen_by_owner["events"] if e["event"] == "VoicemailLeft"]
+    hidden = [e for e in seen_by_supervisor["events"] if e["event"] == "VoicemailLeft"]
+    assert left[0]["recording_url"] == "https://gw/rec/RE1"
+    assert hidden[0]["recording_url"] == "(hidden)" and hidden[0]["box"] == "sales"
