@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import pytest
 
 from chalicelib.settings import Settings
-from tests.infra.support import CHALICE_CONFIG, chalice_template, load_template, merged_template
+from tests.infra.support import CHALICE_CONFIG, ROOT, chalice_template, load_template, merged_template
 
 
 def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -49,7 +50,7 @@ def test_the_projection_consumer_reads_this_stacks_stream_and_runs_chalices_hand
 STACK_VALUES = {"EventsTable": "vpbx-events", "ProjectionsTable": "vpbx-events-projections",
                 "BlobBucket": "vpbx-blobs-123", "BlobPrefix": "blobs", "PublicUrl": "https://pbx.example.com",
                 "MediaTokenSecret": "arn:secret", "GatewayAuthToken": "tok", "GatewayAccountSid": "AC1",
-                "MailFrom": "fax@example.com", "AWS::Region": "eu-west-1",
+                "MailFrom": "fax@example.com", "AWS::Region": "eu-west-1", "MediaHostName": "media.example.com",
                 "EventsTable.StreamArn": "arn:aws:dynamodb:eu-west-1:1:table/vpbx-events/stream/x"}
 
 
@@ -89,6 +90,7 @@ def test_in_lambda_the_apps_settings_point_at_the_stacks_resources(function: str
     assert settings.public_url == "https://pbx.example.com"
     assert settings.media_token == "{{resolve:secretsmanager:arn:secret:SecretString}}"
     assert settings.dynamodb_url is None and settings.sqlite_path.startswith("/tmp/")
+    assert settings.media_url == "https://media.example.com" and settings.ses_region == "eu-west-1"
     assert os.environ["VPBX_PROJECTIONS_TABLE"] == "vpbx-events-projections"
 
 
@@ -98,3 +100,22 @@ def test_the_prod_stage_stays_inside_api_gateways_timeout_and_uses_dynamodb() ->
     assert prod["lambda_timeout"] < 29  # API Gateway cuts a REST integration at 29 s
     merged = functions(merged_template())
     assert merged["APIHandler"]["Properties"]["Timeout"] == prod["lambda_timeout"]
+
+
+# Settings the Lambda deliberately leaves at their defaults on AWS, and why.
+LEFT_AT_DEFAULT = {
+    "VPBX_DYNAMODB_URL": "unset means the real DynamoDB endpoint",
+    "VPBX_MEDIA_TIMEOUT": "the default suits a webhook waiting on the media core",
+    "VPBX_SMTP_HOST": "mail goes through SES (VPBX_SES_REGION)",
+    "VPBX_SMTP_PORT": "mail goes through SES (VPBX_SES_REGION)",
+}
+
+
+def test_every_setting_the_app_reads_is_given_by_the_template_or_deliberately_left_at_its_default() -> None:
+    # given the variables Settings.from_env reads (the app's one place for the environment)
+    source = (ROOT / "functions" / "chalicelib" / "settings.py").read_text()
+    read = set(re.findall(r'env\.get\("(VPBX_\w+)"', source))
+    given = set(load_template()["Globals"]["Function"]["Environment"]["Variables"])
+    # then none is forgotten: a new setting needs a value in infra/template.yaml or a reason here
+    assert read - given - set(LEFT_AT_DEFAULT) == set()
+    assert not set(LEFT_AT_DEFAULT) & given
