@@ -66,3 +66,17 @@ def test_the_media_task_may_send_raw_mail_and_touch_only_blobs_under_the_prefix(
     grants = {s["Sid"]: (s["Action"], s["Resource"]) for s in policy["Statement"]}
     assert grants["FaxToMail"][0] == "ses:SendRawEmail"
     assert grants["Blobs"][1] == {"Fn::Sub": "${BlobBucket.Arn}/${BlobPrefix}/*"}
+
+
+def test_tenant_keys_spool_and_local_blobs_live_on_the_persistent_volume() -> None:
+    # given where the container keeps its state, and what is mounted from EFS
+    task = load_template()["Resources"]["MediaTaskDefinition"]["Properties"]
+    (volume,) = task["Volumes"]
+    mounts = [m["ContainerPath"] for m in container()["MountPoints"] if m["SourceVolume"] == volume["Name"]]
+    dirs = {e["Name"]: e["Value"] for e in container()["Environment"]
+            if e["Name"] in ("VPBX_TENANT_KEYS_DIR", "VPBX_MEDIA_SPOOL_DIR", "VPBX_BLOB_DIR")}
+    # then every state directory is on that volume (a replaced task keeps the keys to its recordings)
+    assert len(dirs) == 3 and mounts
+    assert all(any(d.startswith(m.rstrip("/") + "/") for m in mounts) for d in dirs.values()), dirs
+    assert volume["EFSVolumeConfiguration"]["TransitEncryption"] == "ENABLED"
+    assert load_template()["Resources"]["MediaStateFileSystem"]["Properties"]["Encrypted"] is True
