@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"  voice webhook:  {base}/webhooks/{DEMO_TENANT}/voice")
     print(f"  status webhook: {base}/webhooks/{DEMO_TENANT}/status")
     print(f"  web app:        {base}/app/")
-    print(f"  try:  .venv/bin/vpbx simulate --to {DEMO_NUMBER} --from +15550002000 --digits 1 --dial no-answer")
+    where = "" if args.port == 8000 else f" --url http://127.0.0.1:{args.port}"
+    print(f"  try:  .venv/bin/vpbx simulate{where} --to {DEMO_NUMBER} --from +15550002000 --digits 1 --dial no-answer")
     from chalicelib.callcenter.background import start_scheduler  # call-center ticks (issue 4)
 
     stop_scheduler = start_scheduler(get_services, float(os.environ.get("VPBX_CALLCENTER_TICK", "5")))
