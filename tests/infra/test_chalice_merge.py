@@ -106,6 +106,7 @@ def test_the_prod_stage_stays_inside_api_gateways_timeout_and_uses_dynamodb() ->
 LEFT_AT_DEFAULT = {
     "VPBX_DYNAMODB_URL": "unset means the real DynamoDB endpoint",
     "VPBX_MEDIA_TIMEOUT": "the default suits a webhook waiting on the media core",
+    "VPBX_DEMO_AUTH_TOKEN": "only seeds the demo tenant (vpbx serve); tenants carry their own token",
     "VPBX_SMTP_HOST": "mail goes through SES (VPBX_SES_REGION)",
     "VPBX_SMTP_PORT": "mail goes through SES (VPBX_SES_REGION)",
 }
