@@ -5,7 +5,7 @@
 # and serves web/dist: those go into vendor/ (Chalice puts vendor/* at the package root).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-OUT="$(realpath -m "${1:-$ROOT/build/lambda}")"
+OUT="$(realpath -m "${1:-$ROOT/var/build/lambda}")"
 CHALICE="${CHALICE:-$ROOT/.venv/bin/chalice}"
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT
