@@ -129,3 +129,18 @@ class S3BlobStore:
                 return False
             raise
         return True
+
+
+def blob_store_at(location: str, region: str | None = None, client: Any = None) -> BlobStore:
+    """The store a location names: ``s3://bucket/prefix`` (S3) or a local directory.
+
+    ``client`` is a boto3 S3 client (made for ``region`` when None).
+    """
+    if location.startswith("s3://"):
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        if client is None:
+            import boto3
+
+            client = boto3.client("s3", region_name=region)
+        return S3BlobStore(bucket, client, prefix=prefix)
+    return LocalBlobStore(location)

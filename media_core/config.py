@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from media_core.blobstore import BlobStore, LocalBlobStore
+from media_core.blobstore import BlobStore, blob_store_at
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,14 @@ class MediaConfig:
     def from_env(
         cls, host: str = "127.0.0.1", port: int = 8100, environ: dict[str, str] | None = None
     ) -> MediaConfig:
-        """Read ``VPBX_*`` variables; blobs default to a local directory."""
+        """Read ``VPBX_*`` variables; blobs go to ``VPBX_BLOB_DIR``: a local directory or s3://bucket/prefix."""
         env = dict(os.environ if environ is None else environ)
         blob_root = env.get("VPBX_BLOB_DIR", "var/blobs")
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
         return cls(
             host=host,
             port=port,
-            blob_store=LocalBlobStore(blob_root),
+            blob_store=blob_store_at(blob_root, region),
             backend_url=env.get("VPBX_BACKEND_URL") or None,
             media_token=env.get("VPBX_MEDIA_TOKEN") or None,
             smtp_host=env.get("VPBX_SMTP_HOST", "localhost"),

@@ -11,22 +11,14 @@ import threading
 from typing import Any
 
 from chalicelib.settings import Settings
-from media_core.blobstore import BlobStore, LocalBlobStore, S3BlobStore
+from media_core.blobstore import BlobStore, LocalBlobStore, S3BlobStore, blob_store_at
 
 __all__ = ["BlobStore", "LocalBlobStore", "S3BlobStore", "blob_store", "make_blob_store"]
 
 
 def make_blob_store(settings: Settings, client: Any = None) -> BlobStore:
     """The store ``settings.blob_dir`` names (``client``: a boto3 S3 client, e.g. for tests)."""
-    location = settings.blob_dir
-    if location.startswith("s3://"):
-        bucket, _, prefix = location.removeprefix("s3://").partition("/")
-        if client is None:
-            import boto3
-
-            client = boto3.client("s3", region_name=settings.aws_region)
-        return S3BlobStore(bucket, client, prefix=prefix)
-    return LocalBlobStore(location)
+    return blob_store_at(settings.blob_dir, settings.aws_region, client)
 
 
 _stores: dict[str, BlobStore] = {}

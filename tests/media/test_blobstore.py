@@ -53,3 +53,20 @@ def test_url_names_the_key(store: BlobStore) -> None:
 def test_rejects_keys_that_could_escape_the_store(store: BlobStore, bad: str) -> None:
     with pytest.raises(ValueError, match="invalid blob key"):
         store.put(bad, b"x")
+
+
+def test_the_media_core_stores_blobs_in_s3_when_its_blob_dir_is_an_s3_url() -> None:
+    from moto import mock_aws
+
+    from media_core.blobstore import S3BlobStore
+    from media_core.config import MediaConfig
+
+    with mock_aws():
+        import boto3
+
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="vpbx-blobs")
+        config = MediaConfig.from_env(environ={"VPBX_BLOB_DIR": "s3://vpbx-blobs/blobs", "AWS_REGION": "us-east-1"})
+        assert isinstance(config.blob_store, S3BlobStore)
+        config.blob_store.put("demo/recordings/r1.wav.enc", b"sealed")
+        listed = boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket="vpbx-blobs")
+        assert [o["Key"] for o in listed["Contents"]] == ["blobs/demo/recordings/r1.wav.enc"]
