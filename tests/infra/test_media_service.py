@@ -68,15 +68,17 @@ def test_the_media_task_may_send_raw_mail_and_touch_only_blobs_under_the_prefix(
     assert grants["Blobs"][1] == {"Fn::Sub": "${BlobBucket.Arn}/${BlobPrefix}/*"}
 
 
-def test_tenant_keys_spool_and_local_blobs_live_on_the_persistent_volume() -> None:
+def test_tenant_keys_and_spool_live_on_the_persistent_volume_and_blobs_in_the_bucket() -> None:
     # given where the container keeps its state, and what is mounted from EFS
     task = load_template()["Resources"]["MediaTaskDefinition"]["Properties"]
     (volume,) = task["Volumes"]
     mounts = [m["ContainerPath"] for m in container()["MountPoints"] if m["SourceVolume"] == volume["Name"]]
-    dirs = {e["Name"]: e["Value"] for e in container()["Environment"]
-            if e["Name"] in ("VPBX_TENANT_KEYS_DIR", "VPBX_MEDIA_SPOOL_DIR", "VPBX_BLOB_DIR")}
-    # then every state directory is on that volume (a replaced task keeps the keys to its recordings)
-    assert len(dirs) == 3 and mounts
+    env = {e["Name"]: e["Value"] for e in container()["Environment"]}
+    dirs = {k: v for k, v in env.items() if k in ("VPBX_TENANT_KEYS_DIR", "VPBX_MEDIA_SPOOL_DIR")}
+    # then recordings and faxes go to the bucket the API reads (not to a disk only the task sees)
+    assert env["VPBX_BLOB_DIR"] == {"Fn::Sub": "s3://${BlobBucket}/${BlobPrefix}"}
+    # and every state directory is on that volume (a replaced task keeps the keys to its recordings)
+    assert len(dirs) == 2 and mounts
     assert all(any(d.startswith(m.rstrip("/") + "/") for m in mounts) for d in dirs.values()), dirs
     assert volume["EFSVolumeConfiguration"]["TransitEncryption"] == "ENABLED"
     assert load_template()["Resources"]["MediaStateFileSystem"]["Properties"]["Encrypted"] is True
