@@ -14,13 +14,14 @@ from chalicelib.api import (
     numbers,
     openapi,
     plans,
+    queues,
     schedules,
     settings,
     voicemail,
 )
 
 BLUEPRINTS = [m.bp for m in (settings, numbers, extensions, groups, voicemail, schedules, lists, conferences, audio,
-                             plans, keys, openapi)]
+                             plans, keys, queues, openapi)]
 
 
 def register(app: Any) -> None:
