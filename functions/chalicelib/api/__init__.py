@@ -8,6 +8,7 @@ from chalicelib.api import (
     audio,
     conferences,
     extensions,
+    faxes,
     groups,
     keys,
     lists,
@@ -21,10 +22,13 @@ from chalicelib.api import (
 )
 
 BLUEPRINTS = [m.bp for m in (settings, numbers, extensions, groups, voicemail, schedules, lists, conferences, audio,
-                             plans, keys, queues, openapi)]
+                             plans, keys, queues, faxes, openapi)]
 
 
 def register(app: Any) -> None:
     """Register every configuration API blueprint on the Chalice app."""
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
+    for content_type in faxes.BINARY_TYPES:  # bytes answered as such (base64 through API Gateway)
+        if content_type not in app.api.binary_types:
+            app.api.binary_types.append(content_type)
