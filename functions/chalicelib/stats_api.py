@@ -236,3 +236,65 @@ def live(tenant: str, principal: Any) -> Any:
                    for q in queue_states},
     }
     return json_response(body, 200, {"ETag": etag, "Cache-Control": "no-cache"})
+
+
+SETTINGS_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "service_level": {"type": "object", "additionalProperties": False, "properties": {
+            "formula": {"enum": sorted(qs.SL_FORMULAS)}, "threshold_seconds": {"type": "integer", "minimum": 0}}},
+        "short_abandon_seconds": {"type": "integer", "minimum": 0},
+        "queues": {"type": "object", "additionalProperties": {
+            "type": "object", "additionalProperties": False, "properties": {
+                "service_level": {"type": "object", "additionalProperties": False, "properties": {
+                    "formula": {"enum": sorted(qs.SL_FORMULAS)},
+                    "threshold_seconds": {"type": "integer", "minimum": 0}}},
+                "short_abandon_seconds": {"type": "integer", "minimum": 0}}}},
+        "billing_tariff": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+    },
+}
+
+
+def _settings_view(snapshot: TenantSnapshot) -> JSONish:
+    view = dict(snapshot.section("statistics"))
+    tariff = snapshot.section("billing").get("tariff")
+    if tariff:
+        view["billing_tariff"] = tariff
+    return view
+
+
+@endpoint(bp, "GET", TENANT + "/stats/settings", summary="Service-level formula and thresholds, billing tariff",
+          tag="statistics", permission="config.read", response=SETTINGS_SCHEMA)
+def get_stats_settings(tenant: str, principal: Any) -> JSONish:
+    from chalicelib.api.state import current
+
+    return _settings_view(current(get_services(), tenant))
+
+
+@endpoint(bp, "PATCH", TENANT + "/stats/settings", summary="Choose the service-level formula, thresholds, tariff "
+          "(JSON merge-patch)", tag="statistics", permission="config.write", request=SETTINGS_SCHEMA,
+          response=SETTINGS_SCHEMA)
+def patch_stats_settings(tenant: str, principal: Any) -> JSONish:
+    from chalicelib.api.http import json_body
+    from chalicelib.api.state import change
+    from chalicelib.api.validation import validate
+    from domain.tenant import TenantConfigPatched, merge_patch
+
+    body = json_body(bp.current_request)
+    if not isinstance(body, dict):
+        raise ApiError(422, "a merge-patch must be a JSON object")
+
+    def decide(snapshot: TenantSnapshot) -> list[TenantConfigPatched]:
+        validate(SETTINGS_SCHEMA, merge_patch(_settings_view(snapshot), body))
+        patch = {k: v for k, v in body.items() if k != "billing_tariff"}
+        events = [TenantConfigPatched(path=["statistics"], patch=patch, actor=principal.actor)] if patch else []
+        if "billing_tariff" in body:
+            from chalicelib.billing_api import TARIFFS
+
+            if not (TARIFFS / f"{body['billing_tariff']}.json").is_file():
+                raise ApiError(422, f"no tariff {body['billing_tariff']!r}", "/json/billing_tariff")
+            events.append(TenantConfigPatched(path=["billing"], patch={"tariff": body["billing_tariff"]},
+                                              actor=principal.actor))
+        return events
+
+    return _settings_view(change(get_services(), tenant, decide, "statistics settings"))

@@ -14,6 +14,7 @@ Queue "support", members 201 and 202, SL threshold 20 s, short abandon <= 5 s; t
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -188,3 +189,20 @@ def test_a_caller_bridged_from_the_queue_is_an_answered_call_in_the_cdrs(api, da
     assert [c["sid"] for c in api.get("/cdrs?from=2026-11-24&extension=201").json_body["cdrs"]] == ["c1"]
     recovery = api.get("/stats/kpis?from=2026-11-24").json_body["missed_call_recovery"]
     assert [c["missed_call"] for c in recovery["callers"]] == ["c2"]
+
+
+def test_an_administrator_chooses_the_formula_through_the_api(api, day) -> None:  # type: ignore[no-untyped-def]
+    patch = {"service_level": {"formula": "answered"}, "billing_tariff": "per-second"}
+    resp = api.client.http.patch("/api/v1/tenants/demo/stats/settings", body=json.dumps(patch),
+                                 headers={**api.headers, "Content-Type": "application/json"})
+    assert resp.status_code == 200 and resp.json_body["service_level"] == {"formula": "answered",
+                                                                           "threshold_seconds": 20}
+    assert api.get("/stats/queues?from=2026-11-24").json_body["queues"]["support"]["service_level"] == 0.5
+    assert api.get("/bills/2026-11").json_body["tariff"]["id"] == "per-second"
+    bad = api.client.http.patch("/api/v1/tenants/demo/stats/settings",
+                                body=json.dumps({"service_level": {"formula": "best"}}),
+                                headers={**api.headers, "Content-Type": "application/json"})
+    assert bad.status_code == 422 and "formula" in json.dumps(bad.json_body)
+    unknown = api.client.http.patch("/api/v1/tenants/demo/stats/settings", body=json.dumps({"billing_tariff": "x"}),
+                                    headers={**api.headers, "Content-Type": "application/json"})
+    assert unknown.status_code == 422 and unknown.json_body["errors"][0]["pointer"] == "/json/billing_tariff"
