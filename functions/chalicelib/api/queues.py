@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
 from chalice import Blueprint
@@ -22,7 +23,7 @@ from chalicelib.api.http import TENANT, ApiError, endpoint, json_body
 from chalicelib.api.state import change, current
 from chalicelib.auth import Principal
 from chalicelib.bootstrap import get_services
-from domain.callcenter.config import STRATEGIES, QueueConfigError, parse_queue
+from domain.callcenter.config import STRATEGIES, QueueConfig, QueueConfigError, parse_queue
 from domain.tenant import TenantConfigPatched, TenantSnapshot
 
 bp = Blueprint(__name__)
@@ -56,6 +57,11 @@ SCHEMA: dict[str, Any] = {
         "avg_handle_seconds": {**INT, "description": "1-86400"},
     },
 }
+
+# Defaults as the call center applies them (the QueueConfig dataclass), shown to clients and forms.
+for _f in fields(QueueConfig):
+    if _f.name in SCHEMA["properties"] and (isinstance(_f.default, (bool, int)) or _f.name == "strategy"):
+        SCHEMA["properties"][_f.name] = {**SCHEMA["properties"][_f.name], "default": _f.default}
 
 _WHERE = re.compile(r"\[(\d+)\]|\.([^.\[:]+)")
 

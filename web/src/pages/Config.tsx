@@ -22,6 +22,12 @@ export function useCreateSchema(path: string): any {
   return op?.requestBody?.content?.["application/json"]?.schema ?? null;
 }
 
+/** A new item starts with the defaults the schema documents (e.g. a queue's ring time), so the form shows them. */
+function defaults(schema: any): Record<string, any> {
+  return Object.fromEntries(Object.entries(schema?.properties ?? {}).filter(([, s]: [string, any]) => s?.default !== undefined)
+    .map(([k, s]: [string, any]) => [k, s.default]));
+}
+
 /** List, create, edit and delete items of one configuration collection. Nothing typed is lost on a failed save. */
 export function CollectionPage(props: { tenant: string; name: string; canWrite: boolean }) {
   const meta = COLLECTIONS.find((c) => c.name === props.name) ?? { name: props.name, title: props.name, columns: ["id"] };
@@ -63,7 +69,7 @@ export function CollectionPage(props: { tenant: string; name: string; canWrite: 
   }
 
   return (
-    <Page title={meta.title} actions={props.canWrite && <button onClick={() => { setErrors({}); setEditing({ id: "", value: {}, isNew: true }); }}>Add</button>}>
+    <Page title={meta.title} actions={props.canWrite && <button onClick={() => { setErrors({}); setEditing({ id: "", value: defaults(schema), isNew: true }); }}>Add</button>}>
       {saved && <p class="notice ok" role="status">{saved}</p>}
       {errors._ && !editing && <p class="notice error" role="alert">{errors._}</p>}
       {editing && (
@@ -72,7 +78,8 @@ export function CollectionPage(props: { tenant: string; name: string; canWrite: 
             onInput={(v) => setEditing({ ...editing, id: v })} required />}
           <SchemaForm schema={schema} value={editing.value} errors={errors} skip={["id"]}
             onChange={(v) => setEditing({ ...editing, value: v })} />
-          {Object.entries(errors).filter(([k]) => k === "_" || !(k.split("/")[0] in (schema?.properties ?? {})) && k !== "id").map(([k, m]) => (
+          {/* errors the fields above do not show: unknown fields, and nested ones such as members/1 */}
+          {Object.entries(errors).filter(([k]) => k === "_" || !(k in (schema?.properties ?? {})) && k !== "id").map(([k, m]) => (
             <p class="notice error" role="alert">{k === "_" ? "" : `${k}: `}{m}</p>))}
           <div class="buttons"><button type="submit">Save</button> <button type="button" class="secondary" onClick={() => setEditing(null)}>Cancel</button></div>
         </form>

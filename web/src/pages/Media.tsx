@@ -54,26 +54,37 @@ export function Recordings(props: { tenant: string; all: boolean }) {
   );
 }
 
-function Period(props: { days: number; setDays: (d: number) => void }) {
+function Period(props: { days: number; setDays: (d: number) => void; all?: boolean }) {
   return (
     <label>Period{" "}
       <select value={props.days} onChange={(e) => props.setDays(Number((e.target as HTMLSelectElement).value))}>
         <option value={1}>Today</option><option value={7}>7 days</option><option value={30}>30 days</option>
+        {props.all && <option value={0}>All</option>}
       </select>
     </label>
   );
 }
 
-/** Received faxes: no fax inbox endpoint yet, so the page says so (the fax engine mails received faxes). */
+/** Received faxes (`GET /tenants/{t}/faxes`, newest first): who sent it, pages, line quality, the PDF and page images. */
 export function Faxes(props: { tenant: string }) {
-  const faxes = useGet<any>(ep.faxes(props.tenant));
+  const [days, setDays] = useState(30);
+  // only a lower bound: the server counts days in the tenant's time zone, which may be ahead of this browser's
+  const since = new Date(Date.now() - days * 86400000).toISOString().slice(0, 10);
+  const faxes = useGet<any>(ep.faxes(props.tenant) + (days ? `?from=${since}` : ""));
   return (
-    <Page title="Received faxes">
+    <Page title="Received faxes" actions={<Period days={days} setDays={setDays} all />}>
       <Status state={faxes} what="The received-fax inbox">
         {(d) => (d.items ?? []).length ? (
-          <ul class="media-list">{d.items.map((f: any) => (
-            <li><strong>{f.from}</strong> · {f.pages} page(s) · <time>{f.received_at}</time> {f.pdf_url && <a href={f.pdf_url}>PDF</a>}</li>))}</ul>
-        ) : <p class="empty">No faxes.</p>}
+          <ul class="media-list" aria-label="Faxes">{d.items.map((f: any) => (
+            <li data-testid="fax">
+              <div><strong>{f.from || "unknown caller"}</strong>{f.sender_id && <> (fax id {f.sender_id})</>} → {f.to} ·{" "}
+                <time>{(f.received_at ?? "").slice(0, 16).replace("T", " ")}</time> · {f.pages} page{f.pages === 1 ? "" : "s"}
+                {f.bad_lines ? ` · ${f.bad_lines} bad lines` : ""}{f.completed === false ? " · incomplete" : ""} ·{" "}
+                <a href={`#/calls/${encodeURIComponent(f.call_sid)}`}>call</a></div>
+              <div>{f.pdf_url && <a href={f.pdf_url} target="_blank" rel="noopener">PDF</a>}
+                {(f.page_urls ?? []).map((u: string, i: number) => <>{" · "}<a href={u} target="_blank" rel="noopener">page {i + 1}</a></>)}</div>
+            </li>))}</ul>
+        ) : <p class="empty">No faxes in this period.</p>}
       </Status>
     </Page>
   );
