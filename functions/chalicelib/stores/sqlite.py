@@ -37,6 +37,16 @@ COLUMNS = ("tenant_id, stream_id, version, event_id, event_type, schema_version,
            "correlation_id, causation_id, data")
 
 
+def connect(path: str) -> sqlite3.Connection:
+    """A connection as every vpbx SQLite file wants it: autocommit (we BEGIN ourselves), WAL,
+    synchronous=NORMAL (durable at checkpoints, never corrupt), and patience with other writers."""
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
 class SQLiteEventStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -67,10 +77,7 @@ class SQLiteEventStore:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn = connect(self.path)
             # The background thread checkpoints; writers only do it if it fell far behind.
             conn.execute("PRAGMA wal_autocheckpoint=20000")
             self._local.conn = conn
