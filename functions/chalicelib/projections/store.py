@@ -52,6 +52,21 @@ def projections_path(sqlite_path: str) -> str:
     return str(p.with_name(p.stem + ".projections.sqlite"))
 
 
+def _window(projection: str, tenant: str | None, since_t: str, until_t: str) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its arguments) for a projection's outputs, by tenant and time window."""
+    where, args = "projection = ?", [projection]
+    if tenant is not None:
+        where += " AND tenant = ?"
+        args.append(tenant)
+    if since_t:
+        where += " AND t >= ?"
+        args.append(since_t)
+    if until_t:
+        where += " AND t < ?"
+        args.append(until_t)
+    return where, args
+
+
 class SQLiteProjectionStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -80,17 +95,8 @@ class SQLiteProjectionStore:
 
     def states(self, projection: str, tenant: str | None = None, since_t: str = "", until_t: str = "",
                open_only: bool = False, after_pos: str = "") -> Iterator[JSON]:
-        sql = "SELECT doc FROM states WHERE projection = ?"
-        args: list[Any] = [projection]
-        if tenant is not None:
-            sql += " AND tenant = ?"
-            args.append(tenant)
-        if since_t:
-            sql += " AND t >= ?"
-            args.append(since_t)
-        if until_t:
-            sql += " AND t < ?"
-            args.append(until_t)
+        where, args = _window(projection, tenant, since_t, until_t)
+        sql = "SELECT doc FROM states WHERE " + where
         if open_only:
             sql += " AND closed = 0"
         if after_pos:
@@ -136,18 +142,9 @@ class SQLiteProjectionStore:
         conn = self.conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
+            where, args = _window(projection, tenant, since_t, until_t)
             for table in ("states", "rows"):
-                sql, args = f"DELETE FROM {table} WHERE projection = ?", [projection]
-                if tenant is not None:
-                    sql += " AND tenant = ?"
-                    args.append(tenant)
-                if since_t:
-                    sql += " AND t >= ?"
-                    args.append(since_t)
-                if until_t:
-                    sql += " AND t < ?"
-                    args.append(until_t)
-                conn.execute(sql, args)
+                conn.execute(f"DELETE FROM {table} WHERE {where}", args)
             if tenant is None and not since_t and not until_t:
                 conn.execute("DELETE FROM checkpoints WHERE projection = ?", (projection,))
             conn.execute("COMMIT")
