@@ -120,3 +120,38 @@ def test_another_tenants_key_cannot_read_or_change_queues(api: Api, other_api: A
     assert api.get("/api/v1/tenants/acme/queues").status_code == 403
     assert api.call("DELETE", "/api/v1/tenants/acme/queues/support").status_code == 403
     assert other_api.get("/queues/support").status_code == 200
+
+
+def test_concurrent_patches_of_one_queue_all_land_and_the_result_is_still_valid(api: Api, services):
+    import threading
+
+    from chalicelib.api import collections as crud
+    from chalicelib.api.queues import QUEUES
+    from chalicelib.auth import Principal
+
+    # given a queue, and 8 administrators each changing a different field at the same moment
+    assert api.post("/queues", {"id": "support", "members": ["101"]}).status_code == 201
+    changes = [{"ring_seconds": 20}, {"max_misses": 5}, {"wrapup_seconds": 30}, {"max_wait": 600},
+               {"max_size": 40}, {"exit_key": "*"}, {"callback_key": "1"}, {"vip_priority": 50}]
+    principal = Principal("demo", "api_key", "tests")
+    barrier = threading.Barrier(len(changes))
+    failures: list[BaseException] = []
+
+    def write(patch: dict) -> None:
+        barrier.wait()
+        try:
+            crud.patch(QUEUES, "demo", principal, "support", patch)
+        except BaseException as e:  # noqa: BLE001 (reported below)
+            failures.append(e)
+
+    threads = [threading.Thread(target=write, args=(c,)) for c in changes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then none is lost and the call center reads the merged queue
+    assert failures == []
+    stored = body(api.get("/queues/support"))
+    assert stored == {"id": "support", "members": ["101"], **{k: v for c in changes for k, v in c.items()}}
+    cfg = queue_config(services.tenants.get("demo"), "support")
+    assert cfg is not None and (cfg.ring_seconds, cfg.exit_key, cfg.callback_key) == (20, "*", "1")
