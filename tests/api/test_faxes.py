@@ -116,3 +116,32 @@ def test_a_media_event_pointing_at_another_tenants_files_is_not_served(api: Api,
     assert api.client.http.post("/media/events", headers=auth, body=json.dumps(doc)).status_code == 201
     # then the PDF is not served
     assert api.get(f"/faxes/{SPOOF}/pdf").status_code == 404
+
+
+def test_listing_reads_only_the_recent_events_not_the_whole_log(api: Api, services, clock, monkeypatch):
+    # given a tenant log with 20 calls and two faxes a minute apart, listed after each
+    receive_fax(api, services, OLD)
+    for i in range(20):
+        Gateway(services).post("voice", call_params("CA" + f"{i:x}".rjust(32, "0")))
+    assert len(body(api.get("/faxes"))["items"]) == 1
+    clock.advance(60)
+    receive_fax(api, services, NEW, pages=1)
+    assert len(body(api.get("/faxes"))["items"]) == 2
+    log_size = len(services.store.read_log("demo", limit=100000))
+    read: list[int] = []
+    original = services.store.read_log
+
+    def counting(tenant_id, after="", limit=1000):
+        batch = original(tenant_id, after=after, limit=limit)
+        read.append(len(batch))
+        return batch
+
+    monkeypatch.setattr(services.store, "read_log", counting)
+    # when a minute later a third fax arrives and the inbox is listed
+    clock.advance(60)
+    receive_fax(api, services, GONE, pages=1)
+    assert [f["call_sid"] for f in body(api.get("/faxes"))["items"]] == [GONE, NEW, OLD]
+    # then the request read the new events and those of the previous batch again (stores ordered by
+    # time may show a late event: the tail re-reads its last seconds), not the whole log
+    new_events = len(original("demo", limit=100000)) - log_size
+    assert new_events <= sum(read) <= 3 * new_events < log_size
