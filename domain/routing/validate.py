@@ -22,12 +22,14 @@ from domain.tenant import TenantSnapshot
 REFERENCE_FIELDS: Mapping[str, str] = {
     "extension": "extensions", "extensions": "extensions", "group": "groups", "box": "voicemail_boxes",
     "schedule": "schedules", "room": "conferences", "audio": "audio", "greeting_audio": "audio",
+    "queue": "queues",
 }
 # Fields with one of those names that mean something else for one action (a bridge's room is the
 # call's own ad-hoc conference, not a configured room).
 NOT_REFERENCES = frozenset({("bridge", "room")})
 SINGULAR = {"extensions": "extension", "groups": "group", "voicemail_boxes": "voicemail box",
-            "schedules": "schedule", "conferences": "conference room", "audio": "audio file", "plans": "plan"}
+            "schedules": "schedule", "conferences": "conference room", "audio": "audio file", "plans": "plan",
+            "queues": "queue"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +259,13 @@ def config_references(config: Mapping[str, Any]) -> list[Reference]:
             out.append(Reference(f"group {gid!r}", f"/members/{i}", "extensions", str(member)))
         if isinstance(item.get("voicemail"), str):
             out.append(Reference(f"group {gid!r}", "/voicemail", "voicemail_boxes", item["voicemail"]))
+    for qid, item in items("queues"):
+        members = item.get("members")
+        for i, member in enumerate(members if isinstance(members, list) else []):
+            # a member is an extension, or {"agent": extension, "penalty": n}
+            agent = member.get("agent") if isinstance(member, Mapping) else member
+            pointer = f"/members/{i}/agent" if isinstance(member, Mapping) else f"/members/{i}"
+            out.append(Reference(f"queue {qid!r}", pointer, "extensions", str(agent)))
     for box, item in items("voicemail_boxes"):
         if isinstance(item.get("greeting_audio"), str):
             out.append(Reference(f"voicemail box {box!r}", "/greeting_audio", "audio", item["greeting_audio"]))

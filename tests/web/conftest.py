@@ -4,6 +4,7 @@ and demo sign-ins seeded), and Debian's Chromium driven by Playwright through it
 from __future__ import annotations
 
 import fcntl
+import re
 import subprocess
 import tempfile
 import threading
@@ -105,6 +106,9 @@ def sign_in(page: object, vpbx: Server, email: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)  # type: ignore[attr-defined]
     page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
     page.get_by_test_id("who").wait_for(state="attached")  # type: ignore[attr-defined]
+    # The app then sends "#/" on to the role's home page; a test that navigated before that
+    # redirect ran would be sent back to the home page, so wait until it has happened.
+    page.wait_for_url(re.compile(r"#/[a-z]"))  # type: ignore[attr-defined]
 
 
 def shot(page: object, name: str) -> None:

@@ -124,7 +124,11 @@ def test_the_admin_edits_the_ivr_menu_and_publishes_a_new_plan_version(page, vpb
     assert vpbx.services.tenants.get("demo").plans["main"].version == before + 1
     menu = vpbx.services.tenants.get("demo").plans["main"].document["root"]["children"]["_"]
     assert menu["data"]["timeout"] == 7
-    # and adds "press 3 for the support queue" under the IVR menu, with a form built from the queue schema
+    # and, once a support queue is configured, adds "press 3 for the support queue" under the IVR menu,
+    # with a form built from the queue schema
+    vpbx.services.tenants.append("demo", [TenantConfigPatched(path=["queues"], patch={"support": {
+        "name": "Support", "strategy": "linear", "members": ["103"]}}, actor="test")],
+        vpbx.services.tenants.get("demo").version)
     form.get_by_label("Branch").fill("3")
     form.get_by_label("Action", exact=True).select_option("queue")
     form.get_by_role("button", name="Add step").click()
@@ -140,6 +144,9 @@ def test_the_admin_edits_the_ivr_menu_and_publishes_a_new_plan_version(page, vpb
     # the version history diffs an old version against the editor
     page.get_by_role("button", name="diff against the editor").first.click()
     assert "/root/children/_/children/3" in page.get_by_label("Differences").inner_text()
+    # (the server is shared by this module's tests: take the queue away again)
+    vpbx.services.tenants.append("demo", [TenantConfigPatched(path=["queues"], patch={"support": None},
+                                                              actor="test")], vpbx.services.tenants.get("demo").version)
 
 
 PAGES = ["dashboard", "reports", "calls", "plans", "config/numbers", "config/extensions", "config/groups",
@@ -279,7 +286,7 @@ def test_the_admin_changes_the_company_timezone_with_the_error_shown_by_the_fiel
 
 
 def test_a_caller_waiting_in_a_queue_shows_on_the_live_dashboard_with_the_wait(page, vpbx):
-    # given a support queue (configured here: the configuration API has no queues collection yet)
+    # given a support queue (configured directly through the tenant's events)
     # behind "press 3", with its only agent logged out so callers wait
     services = vpbx.services
     snapshot = services.tenants.get("demo")
