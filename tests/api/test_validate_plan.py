@@ -47,3 +47,14 @@ def test_schema_dangling_reference_and_duplicate_id_problems_point_into_the_docu
     assert found[("r", "/root/data/group")] == "no group 'nope' in the configuration"
     assert found[("r", "/root/children/_/id")] == "duplicate node id 'r'"
     assert validate_plan([], TENANT)[0].message.startswith("a plan must be")
+
+
+def test_a_queue_node_must_name_a_configured_queue_and_queue_members_must_be_extensions():
+    plan = {"root": {"id": "q", "action": "queue", "data": {"queue": "support"}}}
+    assert "support" in problems(plan)[("q", "/root/data/queue")]
+    with_queue = fold("demo", [TenantConfigured(config={**demo_config("t"), "queues": {
+        "support": {"name": "Support", "members": ["103", {"agent": "999"}]}}}),
+        PlanPublished(plan_id="main", version=1, document=demo_plan())], 2)
+    assert validate_plan(plan, with_queue) == []
+    assert [(r.owner, r.pointer, r.target) for r in dangling(with_queue)] == [
+        ("queue 'support'", "/members/1/agent", "999")]
