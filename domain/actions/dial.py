@@ -128,14 +128,22 @@ def forward_to(node: Node, ctx: Context, number: str, why: str, events: tuple[An
                 inputs={"forwarded": why}, events=events)
 
 
-def _ring_extension_enter(node: Node, ctx: Context) -> Outcome:
-    ext = str(node.data["extension"])
+def not_ringable(ctx: Context, ext: str) -> Outcome | None:
+    """The branch for an extension that must not ring now (unknown, do not disturb, line busy)."""
     if not extension_config(ctx.tenant, ext):
         return Continue("unavailable", inputs={"extension": ext, "reason": "unknown extension"})
     if is_dnd(ctx.tenant, ext):
         return Continue("busy", inputs={"extension": ext, "dnd": True})
     if line_busy(ctx, ext):
         return Continue("busy", inputs={"extension": ext, "line_busy": True, "call_waiting": False})
+    return None
+
+
+def _ring_extension_enter(node: Node, ctx: Context) -> Outcome:
+    ext = str(node.data["extension"])
+    refused = not_ringable(ctx, ext)
+    if refused is not None:
+        return refused
     number = active_forward(ctx, ext, "unconditional")
     if number:
         return forward_to(node, ctx, number, "unconditional")

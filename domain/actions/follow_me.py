@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.actions.base import Context, Continue, Outcome, SimpleAction, register
+from domain.actions.base import Context, Outcome, SimpleAction, register
 from domain.actions.dial import (
     ANSWERED,
     dial_ended,
     dial_result,
     extension_config,
     extension_targets,
-    is_dnd,
-    line_busy,
+    not_ringable,
     ring,
 )
 from domain.instructions import Number
@@ -44,12 +43,9 @@ def _mobile(node: Node, ctx: Context, ext: str, events: tuple[Any, ...] = ()) ->
 
 def _enter(node: Node, ctx: Context) -> Outcome:
     ext = str(node.data["extension"])
-    if not extension_config(ctx.tenant, ext):
-        return Continue("unavailable", inputs={"extension": ext, "reason": "unknown extension"})
-    if is_dnd(ctx.tenant, ext):
-        return Continue("busy", inputs={"extension": ext, "dnd": True})
-    if line_busy(ctx, ext):
-        return Continue("busy", inputs={"extension": ext, "line_busy": True, "call_waiting": False})
+    refused = not_ringable(ctx, ext)
+    if refused is not None:
+        return refused
     desk = extension_targets(ctx.tenant, ext)
     if not desk:
         return _mobile(node, ctx, ext)
