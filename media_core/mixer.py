@@ -17,6 +17,7 @@ import numpy.typing as npt
 from media_core.kernels import (
     _fill_exceptions_kernel,
     _mix_minus_kernel,
+    _mix_sparse_int_kernel,
     _mix_sparse_kernel,
     _split_hears_kernel,
 )
@@ -66,7 +67,10 @@ def plan_mix(hears: Any) -> MixPlan:
     if not np.all(np.isfinite(h)):
         bad = np.argwhere(~np.isfinite(h))[0]
         raise ValueError(f"hears[{bad[0]}, {bad[1]}] = {h[tuple(bad)]} is not finite")
-    integral = bool(np.all(h == np.round(h))) and float(np.abs(h).max(initial=0.0)) <= 1024.0
+    # Integer gains mix exactly in int32 while no sum can overflow: max|gain| * P * 32768 < 2**31.
+    integral = (
+        bool(np.all(h == np.round(h))) and float(np.abs(h).max(initial=0.0)) * max(h.shape[0], 1) < 65536
+    )
     work = np.ascontiguousarray(h.astype(np.int32) if integral else h)
     p = work.shape[0]
     weights = np.empty(p, work.dtype)
@@ -107,14 +111,15 @@ def mix(frames: Int16Array, hears: Float32Array | MixPlan | None = None) -> Int1
     p, n = f.shape
     out = np.empty((p, n), np.int16)
     if hears is None:
-        _mix_minus_kernel(f, np.empty(n, np.int32), out)
+        _mix_minus_kernel(f, np.empty(p, np.intp), np.empty(n, np.int32), out)
         return out
     plan = hears if isinstance(hears, MixPlan) else plan_mix(hears)
     if plan.size != p:
         raise ValueError(f"hears is for {plan.size} participants but frames has {p} rows")
     acc = np.empty(n, plan.weights.dtype)
     total = np.empty(n, plan.weights.dtype)
-    _mix_sparse_kernel(f, plan.weights, plan.row_ptr, plan.cols, plan.vals, acc, total, out)
+    kernel = _mix_sparse_int_kernel if plan.weights.dtype == np.int32 else _mix_sparse_kernel
+    kernel(f, plan.weights, plan.row_ptr, plan.cols, plan.vals, acc, total, out)
     return out
 
 

@@ -61,6 +61,32 @@ def test_saturates_instead_of_wrapping() -> None:
     assert mix(frames)[0].tolist() == [-32768] * 160
 
 
+def test_mix_minus_skips_silent_rows_and_sums_talkers_in_any_count() -> None:
+    # 0..7 talkers among 11 legs: the four-row and one-row sums and the silent-row skip all
+    # have to agree with numpy's int64 reference, bit for bit.
+    rng = np.random.default_rng(11)
+    for talkers in range(8):
+        frames = np.zeros((11, 160), np.int16)
+        rows = rng.choice(11, talkers, replace=False)
+        frames[rows] = rng.integers(-32768, 32767, (talkers, 160))
+        frames[rows[:1], :5] = 0  # a talker whose frame starts in silence is still a talker
+        total = frames.astype(np.int64).sum(axis=0)
+        expected = np.clip(total[None, :] - frames, -32768, 32767).astype(np.int16)
+        np.testing.assert_array_equal(mix(frames), expected)
+
+
+def test_large_integer_gains_in_a_large_room_saturate_instead_of_overflowing() -> None:
+    # 1000 x 32767 x 100 does not fit in int32: such a plan must not take the exact int32 path.
+    frames = np.full((100, 160), 32767, np.int16)
+    hears = np.zeros((100, 100), np.float32)
+    hears[0, :] = 1000.0
+    hears[1, :] = -1000.0
+    out = mix(frames, hears)
+    assert out[0].tolist() == [32767] * 160
+    assert out[1].tolist() == [-32768] * 160
+    assert out[2].tolist() == [0] * 160
+
+
 def test_supervisor_listen_hears_everyone_and_is_heard_by_nobody() -> None:
     hears = listen_hears(mix_minus_hears(5), supervisor=4)
     out = mix(_room(5), hears)
