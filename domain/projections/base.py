@@ -63,9 +63,10 @@ class StreamProjection:
     handles: frozenset[str]
     evolve: Evolve
     closed: Callable[[JSON], bool]
-    prefilter: Mapping[str, Callable[[str], bool]] = field(default_factory=dict)
-    """Optional cheap tests on an event's canonical JSON text: False means evolve would return None
-    for it, so a replay may skip decoding it. Must agree with evolve."""
+    prefilter: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Optional needles per event type: an event of that type whose canonical JSON text contains none
+    of them is one evolve would ignore (return None for), so a replay may skip it unread; the SQLite
+    log applies the test inside its query. Must agree with evolve (tested in test_replay)."""
 
     def follows(self, e: StoredEvent) -> bool:
         return e.event_type in self.handles and e.stream_id.startswith(self.prefixes)

@@ -81,15 +81,15 @@ def _started(s: JSON, e: StoredEvent) -> JSON | None:
     return s
 
 
-def _step_matters(raw: str) -> bool:
-    return '"verb":"Dial"' in raw or '"verb":"Reject"' in raw
+# What a StepDecided must contain to matter to a CDR (canonical JSON is compact, so these are literal).
+STEP_NEEDLES = ('"verb":"Dial"', '"verb":"Reject"')
 
 
 @handles("StepDecided")
 def _step(s: JSON, e: StoredEvent) -> JSON | None:
     verbs = {i.get("verb") for i in e.data.get("instructions") or ()}
     if "Dial" not in verbs and "Reject" not in verbs:
-        return None  # a menu, a prompt, a hang-up: nothing a CDR records (see _step_matters)
+        return None  # a menu, a prompt, a hang-up: nothing a CDR records (see STEP_NEEDLES)
     if "Reject" in verbs:
         s["rejected"] = True
     if "Dial" in verbs and e.data.get("awaiting"):
@@ -215,4 +215,4 @@ def is_closed(s: JSON) -> bool:
 
 def projection() -> StreamProjection:
     return StreamProjection(name="calls", prefixes=("call-",), handles=frozenset(HANDLERS), evolve=evolve,
-                            closed=is_closed, prefilter={"StepDecided": _step_matters})
+                            closed=is_closed, prefilter={"StepDecided": STEP_NEEDLES})

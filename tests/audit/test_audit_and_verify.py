@@ -61,6 +61,24 @@ def test_verify_accepts_an_untouched_log_and_catches_an_edited_row(services, gat
     assert "TAMPERED demo: chain breaks" in capsys.readouterr().out
 
 
+def test_a_replay_after_an_edit_does_not_launder_it(services, gateway, clock, capsys) -> None:  # type: ignore[no-untyped-def]
+    # given a chained log that someone edits afterwards
+    Calls(gateway, clock).inbound(sid(1), "+15550002001", "2", ring=8, talk=95)
+    assert main(["verify", "--tenant", "demo"]) == 0
+    db = sqlite3.connect(services.settings.sqlite_path)
+    db.execute("UPDATE events SET data = replace(data, '+15550002001', '+15550002666') "
+               "WHERE event_type = 'CallStarted'")
+    db.commit()
+    db.close()
+    # when the editor rebuilds every projection, the chain included
+    assert main(["replay", "--quiet"]) == 0
+    assert main(["replay", "--quiet", "--projection", "chain"]) == 0
+    capsys.readouterr()
+    # then the chain was extended, not rebuilt from the edited log, and verify still reports the edit
+    assert main(["verify", "--tenant", "demo"]) == 1
+    assert "TAMPERED demo: chain breaks" in capsys.readouterr().out
+
+
 def test_verify_catches_a_deleted_event(services, gateway, clock, capsys) -> None:  # type: ignore[no-untyped-def]
     Calls(gateway, clock).inbound(sid(1), "+15550002001", "2", ring=8, talk=95)
     assert main(["verify", "--tenant", "demo"]) == 0

@@ -14,11 +14,13 @@ from domain.projections import ALL
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("replay", help="rebuild projections (statistics, CDRs, hash chain) from the event log")
+    p = sub.add_parser("replay", help="rebuild projections (statistics, CDRs, queues) from the event log; "
+                       "extend the hash chain")
     p.add_argument("--tenant", default=None, help="only this tenant's outputs")
     p.add_argument("--from", dest="since", default="", help="first day (YYYY-MM-DD) of the window to rebuild")
     p.add_argument("--to", dest="until", default="", help="day after the window (YYYY-MM-DD, exclusive)")
-    p.add_argument("--projection", action="append", choices=list(ALL), help="only this projection (repeatable)")
+    p.add_argument("--projection", action="append", choices=list(ALL),
+                   help="only this projection (repeatable); 'chain' is extended over unchained events, never rebuilt")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
                         progress=lambda n: bar.advance(task, n))
     took = time.perf_counter() - started
     rate = result.events / took if took > 0 else 0.0
-    print(f"replayed {result.events} events in {took:.2f} s ({rate:,.0f} events/s)")
+    print(f"replayed {result.events} events in {took:.2f} s ({rate:,.0f} events/s; {result.folded} of them "
+          f"folded, the rest used by no projection asked for)")
     for name, digest in sorted(result.digests.items()):
         print(f"  {name:<8} sha256:{digest}")
     return 0

@@ -65,34 +65,54 @@ def _sqlite_log(store: SQLiteEventStore, tenant: str | None, after: str) -> Iter
         yield StoredEvent(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], loads(r[11]), f"{r[0]:016d}")
 
 
-def sqlite_rows(store: SQLiteEventStore, tenant: str | None, after: str) -> Iterator[tuple[Any, ...]]:
-    """Raw rows in log order through one cursor (replay speed is dominated by per-row work)."""
-    sql = ("SELECT position, tenant_id, stream_id, version, event_id, event_type, schema_version, occurred_at, "
-           "recorded_at, correlation_id, causation_id, data FROM events WHERE position > ?")
-    args: list[object] = [int(after or 0)]
+RowFilter = dict[str, tuple[str, ...] | None]
+
+
+def _where(tenant: str | None, after: str, only: RowFilter | None) -> tuple[str, list[object]]:
+    """The log rows past ``after`` (of one tenant), narrowed to what the projections use: SQLite skips
+    the rest without building a Python row (a typical log is half menu steps and gathered digits)."""
+    where, args = "position > ?", [int(after or 0)]
     if tenant is not None:
-        sql += " AND tenant_id = ?"
+        where += " AND tenant_id = ?"
         args.append(tenant)
-    yield from store._conn().execute(sql + " ORDER BY position", args)
+    if only is not None:
+        plain = sorted(t for t, needles in only.items() if needles is None)
+        terms = []
+        if plain:
+            terms.append(f"event_type IN ({','.join('?' * len(plain))})")
+            args.extend(plain)
+        for t, needles in sorted((t, n) for t, n in only.items() if n is not None):
+            terms.append(f"(event_type = ? AND ({' OR '.join('instr(data, ?) > 0' for _ in needles)}))")
+            args.extend([t, *needles])
+        where += f" AND ({' OR '.join(terms) or '0'})"
+    return where, args
+
+
+def sqlite_rows(store: SQLiteEventStore, tenant: str | None, after: str,
+                only: RowFilter | None = None) -> Iterator[tuple[Any, ...]]:
+    """Raw rows in log order through one cursor (replay speed is dominated by per-row work)."""
+    where, args = _where(tenant, after, only)
+    sql = ("SELECT position, tenant_id, stream_id, version, event_id, event_type, schema_version, occurred_at, "
+           f"recorded_at, correlation_id, causation_id, data FROM events WHERE {where} ORDER BY position")
+    yield from store._conn().execute(sql, args)
 
 
 def run_log(runner: Runner, store: EventStore, tenant: str | None = None, after: str = "",
             progress: Callable[[int], None] | None = None) -> int:
-    """Feed the log past ``after`` to a runner: raw rows from SQLite, envelopes from anything else."""
+    """Feed the log past ``after`` to a runner (raw rows from SQLite, only those its projections use;
+    envelopes from anything else); returns how many events were handed to it."""
     if isinstance(store, SQLiteEventStore):
-        return runner.run_rows(sqlite_rows(store, tenant, after), progress=progress)
+        return runner.run_rows(sqlite_rows(store, tenant, after, runner.row_filter()), progress=progress)
     return runner.run(iter_log(store, tenant, after), progress=progress)
 
 
-def count_log(store: EventStore, tenant: str | None = None, after: str = "") -> int | None:
-    """How many events a replay will read (None when the store cannot say cheaply)."""
+def count_log(store: EventStore, tenant: str | None = None, after: str = "",
+              only: RowFilter | None = None) -> int | None:
+    """How many events of the log a replay will read (None when the store cannot say cheaply)."""
     if not isinstance(store, SQLiteEventStore):
         return None
-    sql, args = "SELECT COUNT(*) FROM events WHERE position > ?", [int(after or 0)]
-    if tenant is not None:
-        sql += " AND tenant_id = ?"
-        args.append(tenant)  # type: ignore[arg-type]
-    return int(store._conn().execute(sql, args).fetchone()[0])
+    where, args = _where(tenant, after, only)
+    return int(store._conn().execute(f"SELECT COUNT(*) FROM events WHERE {where}", args).fetchone()[0])
 
 
 def position_before(store: EventStore, recorded_at: str) -> str:

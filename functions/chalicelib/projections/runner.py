@@ -118,6 +118,25 @@ class Runner:
             progress(n % flush_every)
         return n
 
+    def row_filter(self) -> dict[str, tuple[str, ...] | None] | None:
+        """Which rows of the log these projections can use: event type -> needles (the data text must
+        contain one) or None (every event of the type). None overall: every row (the hash chain)."""
+        if any(isinstance(p, LogProjection) for p in self.projections):
+            return None
+        wanted: dict[str, tuple[str, ...] | None] = {}
+        for p in self.projections:
+            if not isinstance(p, StreamProjection):
+                continue
+            for t in p.handles:
+                needles = p.prefilter.get(t)
+                if t in wanted and (wanted[t] is None or needles is None):
+                    wanted[t] = None
+                elif needles is None:
+                    wanted[t] = None
+                else:
+                    wanted[t] = tuple(dict.fromkeys((*(wanted.get(t) or ()), *needles)))
+        return wanted
+
     # -- the SQLite log's raw rows: (position, tenant, stream, version, event_id, event_type, schema_version,
     #    occurred_at, recorded_at, correlation_id, causation_id, data_json)
     def run_rows(self, rows: Iterable[tuple[Any, ...]], flush_every: int = 20_000,
@@ -169,8 +188,8 @@ class Runner:
                 for p in targets:
                     if pos <= start[p.name] or not r[2].startswith(p.prefixes):
                         continue
-                    test = p.prefilter.get(r[5])
-                    if test is not None and not test(r[11]):
+                    needles = p.prefilter.get(r[5])
+                    if needles is not None and not any(x in r[11] for x in needles):
                         continue
                     if e is None:
                         data = loads(r[11])
