@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.projections.base import JSON, LogProjection, Row, StoredEvent
+from domain.projections.base import JSON, LogEnvelope, LogProjection, Row
 
 GENESIS = "0" * 64
 ANCHOR_EVERY = 1024
@@ -24,7 +24,7 @@ def canonical_json(data: Mapping[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
-def canonical(e: StoredEvent, data_json: str | None = None) -> bytes:
+def canonical(e: LogEnvelope, data_json: str | None = None) -> bytes:
     """The bytes hashed for an event: envelope fields and canonical data, unit-separated.
 
     ``data_json`` is the stored data text when the caller has it (the stores write canonical JSON,
@@ -45,7 +45,7 @@ def link(previous: str, payload: bytes) -> str:
     return hashlib.sha256(bytes.fromhex(previous) + payload).hexdigest()
 
 
-def evolve(state: JSON | None, e: StoredEvent) -> tuple[JSON | None, list[Row]]:
+def evolve(state: JSON | None, e: LogEnvelope) -> tuple[JSON | None, list[Row]]:
     n = int(state["n"]) + 1 if state else 1
     h = link(str(state["h"]) if state else GENESIS, canonical(e))
     new = head(e.tenant_id, n, h, e.event_id)

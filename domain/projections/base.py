@@ -20,7 +20,11 @@ Row = tuple[str, str, str, JSON]
 
 
 class Envelope(Protocol):
-    """What a fold reads of a stored event (StoredEvent, or the shell's lighter tuple on replay)."""
+    """What a stream fold reads of a stored event (StoredEvent, or the shell's lighter tuple on replay).
+
+    The request ids (correlation, causation) and the recording time are not here: no view depends
+    on them, so a replay does not read them. The hash chain covers them (``LogEnvelope``).
+    """
 
     @property
     def tenant_id(self) -> str: ...
@@ -37,19 +41,25 @@ class Envelope(Protocol):
     @property
     def occurred_at(self) -> str: ...
     @property
-    def recorded_at(self) -> str: ...
-    @property
-    def correlation_id(self) -> str: ...
-    @property
-    def causation_id(self) -> str: ...
-    @property
     def data(self) -> Mapping[str, Any]: ...
     @property
     def position(self) -> str: ...
 
 
+class LogEnvelope(Envelope, Protocol):
+    """Every field of a stored event: what a log fold (the hash chain) reads."""
+
+    @property
+    def recorded_at(self) -> str: ...
+    @property
+    def correlation_id(self) -> str: ...
+    @property
+    def causation_id(self) -> str: ...
+
+
 StoredEvent = Envelope
 Evolve = Callable[[JSON | None, Envelope], tuple[JSON | None, list[Row]]]
+LogEvolve = Callable[[JSON | None, LogEnvelope], tuple[JSON | None, list[Row]]]
 """Returns a NEW state dict (never the one passed in, which it must not mutate), or None when the
 event changes nothing for this projection (then the version is not recorded either)."""
 
@@ -77,27 +87,19 @@ class LogProjection:
     """Folds a tenant's whole log in log order; state per tenant."""
 
     name: str
-    evolve: Evolve
+    evolve: LogEvolve
 
-    def follows(self, e: StoredEvent) -> bool:
+    def follows(self, e: Envelope) -> bool:
         return True
 
 
 Projection = StreamProjection | LogProjection
 
 
-def apply(p: Projection, state: JSON | None, e: StoredEvent) -> tuple[JSON | None, list[Row]]:
+def apply(p: Projection, state: JSON | None, e: LogEnvelope) -> tuple[JSON | None, list[Row]]:
     """One event into one projection; unchanged state and no rows when it was seen or is ignored."""
-    if not p.follows(e):
-        return state, []
     if isinstance(p, StreamProjection):
-        if state is not None and e.version <= int(state["v"]):
-            return state, []
-        new, rows = p.evolve(state, e)
-        if new is None:
-            return state, rows
-        new["v"] = e.version
-        return new, rows
+        return apply_stream(p, state, e)
     if state is not None and e.position <= str(state["pos"]):
         return state, []
     new, rows = p.evolve(state, e)
@@ -107,11 +109,24 @@ def apply(p: Projection, state: JSON | None, e: StoredEvent) -> tuple[JSON | Non
     return new, rows
 
 
+def apply_stream(p: StreamProjection, state: JSON | None, e: Envelope) -> tuple[JSON | None, list[Row]]:
+    """``apply`` for a stream projection, which needs only the fields of ``Envelope``."""
+    if not p.follows(e):
+        return state, []
+    if state is not None and e.version <= int(state["v"]):
+        return state, []
+    new, rows = p.evolve(state, e)
+    if new is None:
+        return state, rows
+    new["v"] = e.version
+    return new, rows
+
+
 def fold_stream(p: StreamProjection, events: Iterable[Envelope]) -> JSON | None:
     """The state of one stream after the given events (audit and tests)."""
     state: JSON | None = None
     for e in events:
-        state, _ = apply(p, state, e)
+        state, _ = apply_stream(p, state, e)
     return state
 
 

@@ -104,14 +104,30 @@ def test_the_sqlite_fast_path_and_the_generic_path_build_the_same_outputs(servic
     Runner(generic, all_projections()).run(_events(services))
     assert dump(fast) == dump(generic) and b"states\tdemo\t" in dump(fast)  # the chain head too
     # the views alone read only the rows they use (SQLite filters by type and needle) and agree too
+    from chalicelib.projections.log import view_rows
+
     views = [p for p in all_projections() if p.name != "chain"]
+    views_only = b"".join(line for p in views for line in generic.dump(p.name))
+    logged = services.store._conn().execute("SELECT COUNT(*) FROM events").fetchone()[0]
     narrow = SQLiteProjectionStore(tmp_path / "narrow.sqlite")
     runner = Runner(narrow, views, fresh=True)
-    read = runner.run_rows(sqlite_rows(services.store, None, "", runner.row_filter()))
-    logged = services.store._conn().execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    read = runner.run_view_rows(view_rows(services.store, None, "", runner.row_filter() or {}), flush_every=7)
     assert 0 < read < logged
-    views_only = b"".join(line for p in views for line in generic.dump(p.name))
     assert b"".join(line for p in views for line in narrow.dump(p.name)) == views_only
+    wide = SQLiteProjectionStore(tmp_path / "wide.sqlite")  # the general loop over the same narrowed rows
+    runner = Runner(wide, views, fresh=True)
+    assert runner.run_rows(sqlite_rows(services.store, None, "", runner.row_filter())) == read
+    assert b"".join(line for p in views for line in wide.dump(p.name)) == views_only
+
+
+def test_the_view_loop_refuses_the_hash_chain(services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from chalicelib.projections.runner import Runner
+    from domain.projections import all_projections
+
+    with pytest.raises(ValueError, match="hash chain"):
+        Runner(SQLiteProjectionStore(tmp_path / "x.sqlite"), all_projections()).run_view_rows([])
 
 
 def test_the_needles_agree_with_the_folds(services, gateway, clock) -> None:  # type: ignore[no-untyped-def]

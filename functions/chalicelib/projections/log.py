@@ -97,12 +97,23 @@ def sqlite_rows(store: SQLiteEventStore, tenant: str | None, after: str,
     yield from store._conn().execute(sql, args)
 
 
+def view_rows(store: SQLiteEventStore, tenant: str | None, after: str, only: RowFilter) -> Iterator[tuple[Any, ...]]:
+    """The rows the views fold, with only the columns a stream fold reads (see ``Envelope``)."""
+    where, args = _where(tenant, after, only)
+    sql = ("SELECT position, tenant_id, stream_id, version, event_id, event_type, schema_version, occurred_at, "
+           f"data FROM events WHERE {where} ORDER BY position")
+    yield from store._conn().execute(sql, args)
+
+
 def run_log(runner: Runner, store: EventStore, tenant: str | None = None, after: str = "",
             progress: Callable[[int], None] | None = None) -> int:
-    """Feed the log past ``after`` to a runner (raw rows from SQLite, only those its projections use;
+    """Feed the log past ``after`` to a runner (from SQLite only the rows and columns its projections use;
     envelopes from anything else); returns how many events were handed to it."""
     if isinstance(store, SQLiteEventStore):
-        return runner.run_rows(sqlite_rows(store, tenant, after, runner.row_filter()), progress=progress)
+        only = runner.row_filter()
+        if only is not None:
+            return runner.run_view_rows(view_rows(store, tenant, after, only), progress=progress)
+        return runner.run_rows(sqlite_rows(store, tenant, after), progress=progress)
     return runner.run(iter_log(store, tenant, after), progress=progress)
 
 

@@ -29,6 +29,8 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency; json 
 
 Env = namedtuple("Env", "tenant_id stream_id version event_id event_type schema_version occurred_at recorded_at "
                         "correlation_id causation_id data position")
+ViewEnv = namedtuple("ViewEnv", "tenant_id stream_id version event_id event_type schema_version occurred_at data position")
+"""What a stream fold reads (domain.projections.base.Envelope): the replay of the views reads no more."""
 
 
 def current_data(event_type: str, schema_version: int, data: Any) -> Any:
@@ -136,6 +138,77 @@ class Runner:
                 else:
                     wanted[t] = tuple(dict.fromkeys((*(wanted.get(t) or ()), *needles)))
         return wanted
+
+    # -- the SQLite log's rows for the views only, (position, tenant, stream, version, event_id, event_type,
+    #    schema_version, occurred_at, data_json), already narrowed to ``row_filter()`` by the query
+    def run_view_rows(self, rows: Iterable[tuple[Any, ...]], flush_every: int = 20_000,
+                      progress: Callable[[int], None] | None = None) -> int:
+        if self.row_filter() is None:
+            raise ValueError("run_view_rows folds stream projections only; the hash chain needs run_rows")
+        enabled = gc.isenabled()
+        gc.disable()  # see run_rows
+        try:
+            return self._run_view_rows(rows, flush_every, progress)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _run_view_rows(self, rows: Iterable[tuple[Any, ...]], flush_every: int,
+                       progress: Callable[[int], None] | None) -> int:
+        # Per event type, the projections that fold it, with everything the loop needs bound once. flush()
+        # empties dirty/rows in place, so these references stay valid. A type folded by one projection has
+        # had its needles applied by the query already; shared types are tested again per projection.
+        routes: dict[str, list[tuple[Any, ...]]] = {}
+        for p in self.projections:
+            assert isinstance(p, StreamProjection)
+            for t in p.handles:
+                routes.setdefault(t, []).append((p,))
+        store, fresh = self.store, self.fresh
+        for t, ps in routes.items():
+            routes[t] = [(p.name, p.evolve, p.prefixes, p.prefilter.get(t) if len(ps) > 1 else None,
+                          int(self.start[p.name] or 0), self.cache[p.name], self.dirty[p.name], self.rows[p.name])
+                         for (p,) in ps]
+        current = {(t, cls.schema_version) for t in routes if (cls := event_class(t)) is not None}
+        current |= {(t, 1) for t in routes if event_class(t) is None}
+        n, last = 0, 0
+        for r in rows:
+            n += 1
+            pos = last = r[0]
+            targets = routes.get(r[5])
+            if targets is not None:
+                e = None
+                stream, version = r[2], r[3]
+                for name, evolve, prefixes, needles, start, cache, dirty, out in targets:
+                    if pos <= start or not stream.startswith(prefixes):
+                        continue
+                    if needles is not None and not any(x in r[8] for x in needles):
+                        continue
+                    if e is None:
+                        data = loads(r[8])
+                        if (r[5], r[6]) not in current:  # an older schema version: upcast (rare)
+                            data = current_data(r[5], r[6], data)
+                        e = ViewEnv(r[1], stream, version, r[4], r[5], r[6], r[7], data, f"{pos:016d}")
+                    state = cache.get(stream)
+                    if state is None:
+                        if not (fresh and version == 1):
+                            state = store.state(name, stream)
+                    if state is not None and version <= state["v"]:
+                        continue
+                    new, produced = evolve(state, e)
+                    if new is not None:
+                        new["v"] = version
+                        cache[stream] = new
+                        dirty[stream] = e.position
+                    for row in produced:
+                        out[row[0]] = row
+            if n % flush_every == 0:
+                self._settle({}, last, flush_every)
+                if progress:
+                    progress(flush_every)
+        self._settle({}, last, n % flush_every)
+        if progress:
+            progress(n % flush_every)
+        return n
 
     # -- the SQLite log's raw rows: (position, tenant, stream, version, event_id, event_type, schema_version,
     #    occurred_at, recorded_at, correlation_id, causation_id, data_json)
@@ -246,8 +319,8 @@ class Runner:
                 for key in self.dirty[p.name]:
                     if p.closed(cache[key]):
                         del cache[key]
-            self.dirty[p.name] = {}
-            self.rows[p.name] = {}
+            self.dirty[p.name].clear()  # in place: the replay loops hold references to these
+            self.rows[p.name].clear()
 
     def cached(self) -> int:
         return sum(len(c) for c in self.cache.values())
