@@ -14,7 +14,8 @@ from __future__ import annotations
 import gc
 import hashlib
 from collections import namedtuple
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from chalicelib.projections.store import SQLiteProjectionStore
@@ -145,13 +146,8 @@ class Runner:
                       progress: Callable[[int], None] | None = None) -> int:
         if self.row_filter() is None:
             raise ValueError("run_view_rows folds stream projections only; the hash chain needs run_rows")
-        enabled = gc.isenabled()
-        gc.disable()  # see run_rows
-        try:
+        with _no_cyclic_gc():
             return self._run_view_rows(rows, flush_every, progress)
-        finally:
-            if enabled:
-                gc.enable()
 
     def _run_view_rows(self, rows: Iterable[tuple[Any, ...]], flush_every: int,
                        progress: Callable[[int], None] | None) -> int:
@@ -214,15 +210,8 @@ class Runner:
     #    occurred_at, recorded_at, correlation_id, causation_id, data_json)
     def run_rows(self, rows: Iterable[tuple[Any, ...]], flush_every: int = 20_000,
                  progress: Callable[[int], None] | None = None) -> int:
-        # Folds allocate many short-lived acyclic dicts; reference counting frees them, and the cyclic
-        # collector's passes over the long-lived heap cost more than the folds themselves.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with _no_cyclic_gc():
             return self._run_rows(rows, flush_every, progress)
-        finally:
-            if enabled:
-                gc.enable()
 
     def _run_rows(self, rows: Iterable[tuple[Any, ...]], flush_every: int,
                   progress: Callable[[int], None] | None) -> int:
@@ -324,6 +313,19 @@ class Runner:
 
     def cached(self) -> int:
         return sum(len(c) for c in self.cache.values())
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Folds allocate many short-lived acyclic dicts; reference counting frees them, and the cyclic
+    collector's passes over the long-lived heap cost more than the folds themselves."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _never(_: JSON) -> bool:
