@@ -1,4 +1,4 @@
-"""The two kinds of leg a room mixes: RTP over UDP and Twilio Media Streams over WebSocket.
+"""Legs a room mixes: RTP over UDP through asyncio (where the RTP engine is unavailable) and Twilio Media Streams.
 
 Invariant: legs adapt I/O to the room's pull/push of one 20 ms frame per tick; they never block
 the tick (UDP sends are non-blocking, WebSocket sends go through a bounded outbox).
@@ -7,7 +7,6 @@ the tick (UDP sends are non-blocking, WebSocket sends go through a bounded outbo
 from __future__ import annotations
 
 import asyncio
-import select
 import socket
 from collections.abc import Callable
 from typing import Any, cast
@@ -52,6 +51,10 @@ class RtpLeg(asyncio.DatagramProtocol):
         pass
 
     @property
+    def frames_concealed(self) -> int:
+        return self.session.jitter.concealed
+
+    @property
     def port(self) -> int:
         assert self.transport is not None
         return int(self.transport.get_extra_info("sockname")[1])
@@ -81,64 +84,6 @@ class RtpLeg(asyncio.DatagramProtocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
-
-
-class RtpPoller:
-    """Reads all RTP sockets at the tick with one ``epoll_wait``, instead of one asyncio callback per packet.
-
-    Why: at 50 packets/s per leg and thousands of legs, asyncio's per-datagram dispatch (selector
-    event, handle, ``_read_ready``, protocol call) costs more than the ``recvfrom`` itself; the
-    bench measured about a quarter of the server's CPU there. Legs stay asyncio datagram
-    protocols (their transport still closes the socket and queues sends when the kernel buffer
-    is full); only their reader moves here. Packets wait in the kernel until the next tick,
-    which the jitter buffer would have added anyway.
-    """
-
-    def __init__(self, max_rounds: int = 3) -> None:
-        self._epoll = select.epoll()
-        self._legs: dict[int, RtpLeg] = {}
-        self.max_rounds = max_rounds
-
-    def add(self, leg: RtpLeg, loop: asyncio.AbstractEventLoop) -> bool:
-        """Take over reading ``leg``'s socket; False (asyncio keeps reading it) if the loop does not allow it."""
-        # The public remove_reader refuses fds owned by a transport, so this uses the selector
-        # loop's internal one; the transport's own close() removes the reader again harmlessly.
-        remove_reader = getattr(loop, "_remove_reader", None)
-        if leg.sock is None or remove_reader is None or not remove_reader(leg.sock.fileno()):
-            return False
-        fd = leg.sock.fileno()
-        self._epoll.register(fd, select.EPOLLIN)
-        self._legs[fd] = leg
-        return True
-
-    def remove(self, leg: RtpLeg) -> None:
-        if leg.sock is not None and self._legs.pop(leg.sock.fileno(), None) is not None:
-            self._epoll.unregister(leg.sock.fileno())
-
-    def drain(self) -> int:
-        """Read what arrived since the last tick; a leg with a burst gets one packet per round."""
-        count = 0
-        legs = self._legs
-        for _ in range(self.max_rounds):
-            events = self._epoll.poll(0)
-            if not events:
-                break
-            for fd, _mask in events:
-                leg = legs.get(fd)
-                if leg is None or leg.sock is None:
-                    continue
-                try:
-                    data, addr = leg.sock.recvfrom(2048)
-                except (BlockingIOError, InterruptedError):
-                    continue
-                except OSError:
-                    continue  # an ICMP error queued on the socket: nothing to read this time
-                leg.datagram_received(data, addr)
-                count += 1
-        return count
-
-    def close(self) -> None:
-        self._epoll.close()
 
 
 class WsLeg:

@@ -22,6 +22,7 @@ from aiohttp import WSMsgType, web
 from media_core.backend_client import BackendClient
 from media_core.config import MediaConfig
 from media_core.legs import RtpLeg, WsLeg
+from media_core.rtp_engine import EngineRtpLeg
 from media_core.service import MediaService
 from media_core.twilio_stream import StreamProtocolError
 
@@ -59,7 +60,8 @@ async def _body(request: web.Request) -> dict[str, Any]:
 async def health(request: web.Request) -> web.Response:
     svc = request.app[SERVICE]
     clock = svc.clock
-    legs = [m.leg for r in svc.rooms.values() for m in r.members.values() if isinstance(m.leg, RtpLeg)]
+    members = [m for r in svc.rooms.values() for m in r.members.values()]
+    legs = [m.leg for m in members if isinstance(m.leg, RtpLeg | EngineRtpLeg)]
     return web.json_response(
         {
             "status": "ok",
@@ -70,7 +72,7 @@ async def health(request: web.Request) -> web.Response:
             "events_pending": svc.backend.pending(),
             "rtp_packets_in": sum(leg.packets_in for leg in legs),
             "rtp_packets_out": sum(leg.packets_out for leg in legs),
-            "rtp_frames_concealed": sum(leg.session.jitter.concealed for leg in legs),
+            "rtp_frames_concealed": sum(leg.frames_concealed for leg in legs),
             "tick_errors": svc.tick_errors,
         }
     )

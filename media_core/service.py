@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import select
 import socket
 import uuid
 from dataclasses import dataclass
@@ -22,10 +21,11 @@ from media_core.blobstore import BlobStore, LocalBlobStore
 from media_core.clock import FrameClock
 from media_core.config import MediaConfig
 from media_core.envelope import TenantKeyring
-from media_core.legs import RtpLeg, RtpPoller, WsLeg
+from media_core.legs import RtpLeg, WsLeg
 from media_core.recording import RecordingWriter
 from media_core.room import Member, Room
 from media_core.rtp import PT_PCMA, PT_PCMU, RtpSession
+from media_core.rtp_engine import EngineRtpLeg, RtpEngine, engine_available
 from media_core.spool import recover_spool
 
 log = logging.getLogger("media_core.service")
@@ -51,8 +51,9 @@ class MediaService:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.tick_errors = 0
-        self._batch = BatchMixer()
-        self.poller = RtpPoller() if hasattr(select, "epoll") else None  # else asyncio reads each datagram
+        # Linux: every RTP leg is a row of one engine (kernel-side I/O); elsewhere asyncio legs.
+        self.engine = RtpEngine() if engine_available() else None
+        self._batch = BatchMixer(self.engine)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -73,13 +74,13 @@ class MediaService:
             await self._task
         for name in list(self.rooms):
             await self.delete_room(name)
-        if self.poller is not None:
-            self.poller.close()
+        if self.engine is not None:
+            self.engine.shutdown()
         await self.backend.close()
 
     def _on_tick(self, _k: int) -> None:
-        if self.poller is not None:
-            self.poller.drain()
+        if self.engine is not None:
+            self.engine.receive()
         rooms = list(self.rooms.values())
         plain = [r for r in rooms if r.is_plain]
         try:
@@ -130,26 +131,33 @@ class MediaService:
         call_sid: str | None,
         remote: tuple[str, int] | None,
         mode: str,
-    ) -> RtpLeg:
+    ) -> RtpLeg | EngineRtpLeg:
         room = self.room(room_name)
         if codec not in CODECS:
             raise ValueError(f"codec must be one of {sorted(CODECS)}, got {codec!r}")
         if pid in room.members:
             raise ValueError(f"participant {pid!r} is already in room {room_name!r}")
-        loop = asyncio.get_running_loop()
-        leg = RtpLeg(RtpSession(CODECS[codec]), remote)
         family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
+        leg: RtpLeg | EngineRtpLeg
         try:
             sock.setblocking(False)
             sock.bind((self.config.host, 0))
-            await loop.create_datagram_endpoint(lambda: leg, sock=sock)
+            if self.engine is not None:
+                slot = self.engine.open(CODECS[codec])
+                try:
+                    self.engine.attach(slot, sock, remote)
+                except BaseException:
+                    self.engine.close(slot)
+                    raise
+                leg = EngineRtpLeg(self.engine, slot, sock, codec == "PCMA")
+            else:
+                leg = RtpLeg(RtpSession(CODECS[codec]), remote)
+                await asyncio.get_running_loop().create_datagram_endpoint(lambda: leg, sock=sock)
+                leg.sock = sock
         except BaseException:
             sock.close()
             raise
-        leg.sock = sock
-        if self.poller is not None:
-            self.poller.add(leg, loop)
         self._join(room, Member(pid, leg, call_sid), mode)
         return leg
 
@@ -179,9 +187,7 @@ class MediaService:
         room = self.room(room_name)
         member = room.remove(pid)
         leg = member.leg
-        if isinstance(leg, RtpLeg) and self.poller is not None:
-            self.poller.remove(leg)
-        if isinstance(leg, RtpLeg | WsLeg):
+        if isinstance(leg, RtpLeg | EngineRtpLeg | WsLeg):
             leg.close()
         self.backend.emit(
             "ConferenceParticipantLeft",
