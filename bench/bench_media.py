@@ -236,6 +236,13 @@ def bench_server(participants: int, room_size: int = 5, seconds: float = 4.0) ->
             f"concealed {delta('rtp_frames_concealed') / expected:5.2%}, skipped ticks {delta('skipped_ticks')}"
             f"{'' if real_time else '  [NOT real time: machine overloaded?]'}"
         )
+        busy = {k: float(v) - float(h0["tick_busy_s"][k]) for k, v in h1["tick_busy_s"].items()}  # type: ignore[index,union-attr]
+        frames = max(served, 1)
+        print(
+            "       server per participant-frame: "
+            + ", ".join(f"{k} {v / frames * 1e6:.2f} us" for k, v in busy.items())
+            + f", whole process {cpu / frames * 1e6:.2f} us CPU"
+        )
         return per_core, real_time
     finally:
         server.terminate()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import platform
-import select
 import socket
 import struct
 
@@ -23,8 +22,6 @@ import numpy.typing as npt
 from media_core import rtp_kernels as K
 from media_core.rtp import PT_PCMA, PT_PCMU
 
-# struct epoll_event is packed on x86-64 (12 bytes, data at byte 4), natural elsewhere (16, at 8)
-_EVENT_WORDS, _FD_WORD = (3, 1) if platform.machine() in ("x86_64", "AMD64") else (4, 2)
 _COUNTERS = {
     "received": K.RECEIVED,
     "duplicates": K.DUPLICATES,
@@ -40,8 +37,8 @@ _COUNTERS = {
 
 
 def engine_available() -> bool:
-    """The engine needs Linux (epoll, and libc symbols the JIT can link)."""
-    return hasattr(select, "epoll") and platform.system() == "Linux"
+    """The engine needs Linux: its kernels link libc's socket calls and build Linux ``sockaddr`` layouts."""
+    return platform.system() == "Linux"
 
 
 def sockaddr_bytes(family: int, host: str, port: int, flow: int = 0, scope: int = 0) -> bytes:
@@ -62,11 +59,17 @@ def sockaddr_tuple(raw: bytes) -> tuple[str, int]:
 
 
 class RtpEngine:
-    """Owns the arrays and the epoll set of every RTP leg; see the module docstring."""
+    """Owns the arrays and the sockets of every RTP leg; see the module docstring.
 
-    def __init__(self, capacity: int = 64, max_rounds: int = 3) -> None:
-        self.max_rounds = max_rounds
-        self._epoll = select.epoll() if hasattr(select, "epoll") else None
+    ``max_rounds``: packets a leg may read per tick when draining; ``drain_every``: ticks between
+    drains of legs with no known backlog (a leg found backlogged drains every tick until empty).
+    """
+
+    def __init__(self, capacity: int = 64, max_rounds: int = 3, drain_every: int = 4) -> None:
+        if max_rounds < 1 or drain_every < 1:
+            raise ValueError(f"need max_rounds >= 1 and drain_every >= 1, got {max_rounds}, {drain_every}")
+        self.max_rounds, self.drain_every = max_rounds, drain_every
+        self.ticks = 0
         self._socks: dict[int, socket.socket] = {}
         self._free: list[int] = []
         self._used = 0
@@ -75,9 +78,10 @@ class RtpEngine:
         self.data = np.zeros((0, K.RING, K.FRAME), np.uint8)
         self.last_good = np.zeros((0, K.FRAME), np.uint8)
         self.addrs = np.zeros((0, 32), np.uint8)
-        self._events = np.zeros(0, np.int32)
         self._alloc(capacity)
-        self._fd_slot = np.full(256, -1, np.int32)
+        self._live = np.zeros(0, np.int64)
+        self._pending = np.zeros(0, np.uint8)
+        self._live_dirty = True
         self._buf = np.zeros(2048, np.uint8)
         self._addrlen = np.zeros(1, np.int32)
         self._packet = np.zeros(12 + 2048, np.uint8)
@@ -96,7 +100,6 @@ class RtpEngine:
             state[:n], seqs[:n], data[:n] = self.state, self.seqs, self.data
             last_good[:n], addrs[:n] = self.last_good, self.addrs
         self.state, self.seqs, self.data, self.last_good, self.addrs = state, seqs, data, last_good, addrs
-        self._events = np.zeros(capacity * _EVENT_WORDS, np.int32)
 
     # --- legs --------------------------------------------------------------------------
 
@@ -135,41 +138,28 @@ class RtpEngine:
 
     def attach(self, slot: int, sock: socket.socket, remote: tuple[str, int] | None = None) -> None:
         """Serve ``slot`` on the bound non-blocking UDP ``sock`` (the engine closes it on ``close``)."""
-        if self._epoll is None:
-            raise RuntimeError("the RTP engine needs epoll (Linux)")
-        fd = sock.fileno()
-        if fd >= self._fd_slot.size:
-            grown = np.full(max(2 * self._fd_slot.size, fd + 1), -1, np.int32)
-            grown[: self._fd_slot.size] = self._fd_slot
-            self._fd_slot = grown
         if remote is not None:
             info = socket.getaddrinfo(remote[0], remote[1], sock.family, socket.SOCK_DGRAM)[0][4]
             extra = [int(v) for v in info[2:4]]  # IPv6 flow info and scope id
             raw = sockaddr_bytes(sock.family, str(info[0]), int(info[1]), *extra)
             self.addrs[slot, : len(raw)] = np.frombuffer(raw, np.uint8)
             self.state[slot, K.ADDRLEN], self.state[slot, K.REMOTE] = len(raw), 1
-        self._epoll.register(fd, select.EPOLLIN)
-        self.state[slot, K.FD] = fd
+        self.state[slot, K.FD] = sock.fileno()
         self._socks[slot] = sock
-        self._fd_slot[fd] = slot
+        self._live_dirty = True
 
     def close(self, slot: int) -> None:
         """Stop serving ``slot``, close its socket and free the row for reuse."""
         sock = self._socks.pop(slot, None)
         if sock is not None:
-            fd = sock.fileno()
-            if self._epoll is not None and fd >= 0:
-                self._epoll.unregister(fd)
-                self._fd_slot[fd] = -1
             sock.close()
         self.state[slot, K.FD] = -1
         self._free.append(slot)
+        self._live_dirty = True
 
     def shutdown(self) -> None:
         for slot in list(self._socks):
             self.close(slot)
-        if self._epoll is not None:
-            self._epoll.close()
 
     # --- per leg (rooms that are not batched, tests) --------------------------------------
 
@@ -213,16 +203,19 @@ class RtpEngine:
     # --- the whole server, once per tick ---------------------------------------------------
 
     def receive(self) -> int:
-        """Read every ready socket (up to ``max_rounds`` packets per leg); returns the packet count."""
-        if self._epoll is None or not self._socks:
+        """Read every leg's socket (see ``_rtp_receive_kernel``); returns the packet count."""
+        if self._live_dirty:
+            self._live = np.array(sorted(self._socks), np.int64)
+            self._pending = np.zeros(self._live.size, np.uint8)
+            self._live_dirty = False
+        self.ticks += 1
+        if not self._live.size:
             return 0
         return int(
             K._rtp_receive_kernel(
-                self._epoll.fileno(),
-                self._events,
-                _EVENT_WORDS,
-                _FD_WORD,
-                self._fd_slot,
+                self._live,
+                self._pending,
+                self.ticks % self.drain_every == 0,
                 self.state,
                 self.seqs,
                 self.data,

@@ -52,15 +52,9 @@ def _connect_typer(typingctx: Any, fd: Any, addr: Any, addrlen: Any) -> Any:
     return _libc_codegen("connect", [_I32, _PTR, _I32], _I32, (fd, addr, addrlen))
 
 
-def _epoll_wait_typer(typingctx: Any, epfd: Any, events: Any, maxevents: Any, timeout: Any) -> Any:
-    """int epoll_wait(int, struct epoll_event *, int, int)."""
-    return _libc_codegen("epoll_wait", [_I32, _PTR, _I32, _I32], _I32, (epfd, events, maxevents, timeout))
-
-
 _recvfrom: Any = intrinsic(_recvfrom_typer)
 _sendto: Any = intrinsic(_sendto_typer)
 _connect: Any = intrinsic(_connect_typer)
-_epoll_wait: Any = intrinsic(_epoll_wait_typer)
 _MSG_DONTWAIT = 0x40
 
 # --- per-leg state columns ---------------------------------------------------------------------------
@@ -99,7 +93,8 @@ OUT_SEQ = 30
 OUT_TS = 31
 SSRC = 32
 MARKER = 33  # 1 until the first packet went out (RFC 3551 section 4.1)
-COLUMNS = 34
+BACKLOG = 34  # 1 while extra reads keep finding packets queued in the kernel
+COLUMNS = 35
 
 RING = 16  # jitter slots per leg (a power of two above MAX_DEPTH)
 EMPTY = np.iinfo(np.int64).min  # ``seqs`` value of a free slot
@@ -306,11 +301,9 @@ def _rtp_ingest_kernel(
 
 @njit(cache=True, nogil=True)
 def _rtp_receive_kernel(
-    epfd: int,
-    events: np.ndarray,
-    event_words: int,
-    fd_word: int,
-    fd_slot: np.ndarray,
+    live: np.ndarray,
+    pending: np.ndarray,
+    drain: bool,
     state: np.ndarray,
     seqs: np.ndarray,
     data: np.ndarray,
@@ -320,36 +313,49 @@ def _rtp_receive_kernel(
     addrlen: np.ndarray,
     max_rounds: int,
 ) -> int:
-    """Read every ready RTP socket: one ``epoll_wait`` per round, one ``recvfrom`` per ready socket.
+    """Read the socket of every leg ``live[k]``: one ``recvfrom`` each, more only where a queue may be.
 
-    A leg with a burst gets one packet per round; the rest waits in the kernel for the next tick.
-    An unlatched leg takes the source of its first packet as its remote (symmetric RTP) and
-    connects to it: from then on the kernel drops datagrams from anyone else.
+    Why not epoll: nearly every leg has a packet every tick, and ``epoll_wait`` costs about as
+    much per ready socket as the failed ``recvfrom`` it would save. A leg reads up to
+    ``max_rounds`` packets per tick when ``drain`` is set (every few ticks) or while it is
+    ``BACKLOG``-ged (a drain found a second packet), so a burst or a sender whose clock runs
+    fast cannot build a queue in the kernel. An unlatched leg takes the source of its first
+    packet as its remote (symmetric RTP) and connects to it: from then on the kernel drops
+    datagrams from anyone else.
     """
     got = 0
-    maxevents = events.size // event_words
-    for _ in range(max_rounds):
-        ready = _epoll_wait(epfd, events.ctypes.data, maxevents, 0)
-        if ready <= 0:
-            break
-        for e in range(ready):
-            fd = events[e * event_words + fd_word]
-            if fd < 0 or fd >= fd_slot.size or fd_slot[fd] < 0:
+    for k in range(live.size):
+        pending[k] = 1
+    for rnd in range(max_rounds):
+        more = False
+        for k in range(live.size):
+            if not pending[k]:
                 continue
-            i = fd_slot[fd]
+            i = live[k]
+            fd = state[i, FD]
             latching = state[i, REMOTE] == 0
             addrlen[0] = addrs.shape[1]
             addr_ptr = addrs[i].ctypes.data if latching else 0
             len_ptr = addrlen.ctypes.data if latching else 0
             n = _recvfrom(fd, buf.ctypes.data, buf.size, _MSG_DONTWAIT, addr_ptr, len_ptr)
             if n < 0:
-                continue  # nothing after all, or an ICMP error now consumed
+                pending[k] = 0  # empty (or an ICMP error, now consumed): done for this tick
+                if rnd > 0:
+                    state[i, BACKLOG] = 0
+                continue
+            if rnd > 0:
+                state[i, BACKLOG] = 1
+            elif not (drain or state[i, BACKLOG]):
+                pending[k] = 0
+            more = True
             state[i, PACKETS_IN] += 1
             got += 1
             if latching:
                 state[i, ADDRLEN] = addrlen[0]
                 state[i, REMOTE] = 2 if _connect(fd, addrs[i].ctypes.data, addrlen[0]) == 0 else 1
             _rtp_ingest(state, seqs, data, last_good, i, buf, n)
+        if not more:
+            break
     return got
 
 

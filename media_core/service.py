@@ -10,6 +10,7 @@ import asyncio
 import logging
 import secrets
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ class MediaService:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.tick_errors = 0
+        self.busy_s = {"receive": 0.0, "batched": 0.0, "other_rooms": 0.0}  # wall time inside ticks, by phase
         # Linux: every RTP leg is a row of one engine (kernel-side I/O); elsewhere asyncio legs.
         self.engine = RtpEngine() if engine_available() else None
         self._batch = BatchMixer(self.engine)
@@ -79,8 +81,10 @@ class MediaService:
         await self.backend.close()
 
     def _on_tick(self, _k: int) -> None:
+        t0 = time.perf_counter()
         if self.engine is not None:
             self.engine.receive()
+        t1 = time.perf_counter()
         rooms = list(self.rooms.values())
         plain = [r for r in rooms if r.is_plain]
         try:
@@ -88,6 +92,9 @@ class MediaService:
         except Exception:
             self.tick_errors += 1
             log.exception("batched tick failed")
+        t2 = time.perf_counter()
+        self.busy_s["receive"] += t1 - t0
+        self.busy_s["batched"] += t2 - t1
         for room in rooms:
             if room.is_plain:
                 continue
@@ -96,6 +103,7 @@ class MediaService:
             except Exception:  # one broken room must not silence the others
                 self.tick_errors += 1
                 log.exception("tick failed in room %s", room.name)
+        self.busy_s["other_rooms"] += time.perf_counter() - t2
 
     # --- rooms and participants --------------------------------------------------------
 
