@@ -42,7 +42,9 @@ class BatchMixer:
     def _layout(self, rooms: list[Room]) -> None:
         legs = [m.leg for r in rooms for m in r.members.values()]
         served = [
-            (k, leg.slot) for k, leg in enumerate(legs) if isinstance(leg, EngineRtpLeg) and leg.engine is self.engine
+            (k, leg.slot)
+            for k, leg in enumerate(legs)
+            if isinstance(leg, EngineRtpLeg) and leg.engine is self.engine
         ]
         rows = {k for k, _ in served}
         self._n = len(legs)

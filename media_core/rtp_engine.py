@@ -115,7 +115,9 @@ class RtpEngine:
         if payload_type not in (PT_PCMU, PT_PCMA):
             raise ValueError(f"only PCMU (0) and PCMA (8) are supported, got payload type {payload_type}")
         if not 0 <= depth < max_depth < K.RING:
-            raise ValueError(f"need 0 <= depth < max_depth < {K.RING}, got depth={depth} max_depth={max_depth}")
+            raise ValueError(
+                f"need 0 <= depth < max_depth < {K.RING}, got depth={depth} max_depth={max_depth}"
+            )
         if self._free:
             slot = self._free.pop()
         else:
@@ -227,7 +229,9 @@ class RtpEngine:
             )
         )
 
-    def pop_rows(self, slots: npt.NDArray[np.int64], rows: npt.NDArray[np.int64], out: npt.NDArray[np.uint8]) -> None:
+    def pop_rows(
+        self, slots: npt.NDArray[np.int64], rows: npt.NDArray[np.int64], out: npt.NDArray[np.uint8]
+    ) -> None:
         """One frame from each leg ``slots[k]`` into ``out[rows[k]]`` (``out`` is (rows, 160) uint8)."""
         K._jitter_pop_rows_kernel(slots, rows, self.state, self.seqs, self.data, self.last_good, out)
 

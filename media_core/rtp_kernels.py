@@ -30,7 +30,9 @@ def _libc_codegen(name: str, c_args: list[Any], c_ret: Any, args: tuple[Any, ...
         vals = []
         for ty, val, cty in zip(signature.args, llargs, c_args, strict=True):
             v = context.cast(builder, val, ty, types.int64)
-            vals.append(builder.inttoptr(v, _PTR) if cty == _PTR else builder.trunc(v, _I32) if cty == _I32 else v)
+            vals.append(
+                builder.inttoptr(v, _PTR) if cty == _PTR else builder.trunc(v, _I32) if cty == _I32 else v
+            )
         result = builder.call(fn, vals)
         return builder.sext(result, _I64) if c_ret == _I32 else result
 
@@ -39,12 +41,16 @@ def _libc_codegen(name: str, c_args: list[Any], c_ret: Any, args: tuple[Any, ...
 
 def _recvfrom_typer(typingctx: Any, fd: Any, buf: Any, size: Any, flags: Any, addr: Any, addrlen: Any) -> Any:
     """ssize_t recvfrom(int, void *, size_t, int, struct sockaddr *, socklen_t *); pointers as int64."""
-    return _libc_codegen("recvfrom", [_I32, _PTR, _I64, _I32, _PTR, _PTR], _I64, (fd, buf, size, flags, addr, addrlen))
+    return _libc_codegen(
+        "recvfrom", [_I32, _PTR, _I64, _I32, _PTR, _PTR], _I64, (fd, buf, size, flags, addr, addrlen)
+    )
 
 
 def _sendto_typer(typingctx: Any, fd: Any, buf: Any, size: Any, flags: Any, addr: Any, addrlen: Any) -> Any:
     """ssize_t sendto(int, const void *, size_t, int, const struct sockaddr *, socklen_t); NULL addr = send."""
-    return _libc_codegen("sendto", [_I32, _PTR, _I64, _I32, _PTR, _I32], _I64, (fd, buf, size, flags, addr, addrlen))
+    return _libc_codegen(
+        "sendto", [_I32, _PTR, _I64, _I32, _PTR, _I32], _I64, (fd, buf, size, flags, addr, addrlen)
+    )
 
 
 def _connect_typer(typingctx: Any, fd: Any, addr: Any, addrlen: Any) -> Any:
@@ -180,7 +186,16 @@ def _jitter_push(
 
 
 @njit(cache=True, nogil=True)
-def _jitter_take(state: np.ndarray, seqs: np.ndarray, data: np.ndarray, last_good: np.ndarray, i: int, r: int, out: np.ndarray, row: int) -> None:
+def _jitter_take(
+    state: np.ndarray,
+    seqs: np.ndarray,
+    data: np.ndarray,
+    last_good: np.ndarray,
+    i: int,
+    r: int,
+    out: np.ndarray,
+    row: int,
+) -> None:
     seqs[i, r] = EMPTY
     state[i, COUNT] -= 1
     for t in range(data.shape[2]):
@@ -199,7 +214,13 @@ def _fill(out: np.ndarray, row: int, value: int) -> None:
 
 @njit(cache=True, nogil=True)
 def _jitter_pop(
-    state: np.ndarray, seqs: np.ndarray, data: np.ndarray, last_good: np.ndarray, i: int, out: np.ndarray, row: int
+    state: np.ndarray,
+    seqs: np.ndarray,
+    data: np.ndarray,
+    last_good: np.ndarray,
+    i: int,
+    out: np.ndarray,
+    row: int,
 ) -> None:
     """``JitterBuffer.pop_payload`` into ``out[row]``: the next frame, else concealment (repeat, then silence)."""
     ring = seqs.shape[1]
@@ -246,7 +267,13 @@ def _jitter_pop(
 
 @njit(cache=True, nogil=True)
 def _rtp_ingest(
-    state: np.ndarray, seqs: np.ndarray, data: np.ndarray, last_good: np.ndarray, i: int, buf: np.ndarray, n: int
+    state: np.ndarray,
+    seqs: np.ndarray,
+    data: np.ndarray,
+    last_good: np.ndarray,
+    i: int,
+    buf: np.ndarray,
+    n: int,
 ) -> None:
     """One datagram ``buf[:n]`` for leg ``i``: RFC 3550 section 5.1 header (CSRCs, 5.3.1 extension, padding).
 
@@ -279,8 +306,11 @@ def _rtp_ingest(
     if (buf[1] & 0x7F) != state[i, PT]:
         state[i, REJECTED] += 1
         return
-    seq = int((np.int64(buf[2]) << 8) | np.int64(buf[3]))  # int64 (uint8 widens to uint64, which mixes to float)
-    ssrc = int((np.int64(buf[8]) << 24) | (np.int64(buf[9]) << 16) | (np.int64(buf[10]) << 8) | np.int64(buf[11]))
+    # int64 throughout: uint8 widens to uint64, and uint64 mixed with int64 becomes float in numba
+    seq = int((np.int64(buf[2]) << 8) | np.int64(buf[3]))
+    ssrc = int(
+        (np.int64(buf[8]) << 24) | (np.int64(buf[9]) << 16) | (np.int64(buf[10]) << 8) | np.int64(buf[11])
+    )
     if state[i, REMOTE_SSRC] != ssrc:
         if state[i, REMOTE_SSRC] != -1:
             _jitter_reset(state, seqs, i)
@@ -292,7 +322,13 @@ def _rtp_ingest(
 
 @njit(cache=True, nogil=True)
 def _rtp_ingest_kernel(
-    state: np.ndarray, seqs: np.ndarray, data: np.ndarray, last_good: np.ndarray, i: int, buf: np.ndarray, n: int
+    state: np.ndarray,
+    seqs: np.ndarray,
+    data: np.ndarray,
+    last_good: np.ndarray,
+    i: int,
+    buf: np.ndarray,
+    n: int,
 ) -> None:
     """One datagram that did not come through a socket (tests, other transports)."""
     state[i, PACKETS_IN] += 1
@@ -376,7 +412,12 @@ def _jitter_pop_rows_kernel(
 
 @njit(cache=True, nogil=True)
 def _rtp_send_rows_kernel(
-    slots: np.ndarray, rows: np.ndarray, frames: np.ndarray, state: np.ndarray, addrs: np.ndarray, packet: np.ndarray
+    slots: np.ndarray,
+    rows: np.ndarray,
+    frames: np.ndarray,
+    state: np.ndarray,
+    addrs: np.ndarray,
+    packet: np.ndarray,
 ) -> int:
     """Packetise ``frames[rows[k]]`` for leg ``slots[k]`` (RFC 3550 section 5.1, no CSRC) and send it.
 
@@ -409,7 +450,14 @@ def _rtp_send_rows_kernel(
         if remote == 2:
             r = _sendto(state[i, FD], packet.ctypes.data, 12 + n, _MSG_DONTWAIT, 0, 0)
         else:
-            r = _sendto(state[i, FD], packet.ctypes.data, 12 + n, _MSG_DONTWAIT, addrs[i].ctypes.data, state[i, ADDRLEN])
+            r = _sendto(
+                state[i, FD],
+                packet.ctypes.data,
+                12 + n,
+                _MSG_DONTWAIT,
+                addrs[i].ctypes.data,
+                state[i, ADDRLEN],
+            )
         state[i, MARKER] = 0
         state[i, OUT_SEQ] = (seq + 1) & 0xFFFF
         state[i, OUT_TS] = (ts + n) & 0xFFFFFFFF

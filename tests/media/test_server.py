@@ -372,3 +372,46 @@ def test_removing_a_websocket_participant_hangs_up_its_socket(tmp_path: Path) ->
                 assert msg.type.name in ("CLOSE", "CLOSING", "CLOSED")
 
     asyncio.run(scenario())
+
+
+def test_without_the_rtp_engine_asyncio_legs_carry_the_same_conference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a platform where the kernel-side RTP engine is unavailable
+    monkeypatch.setattr("media_core.service.engine_available", lambda: False)
+
+    async def scenario() -> None:
+        async with media_server(tmp_path) as run:
+            assert run.service.engine is None
+            freqs = [500.0, 700.0]
+            # when two phones talk
+            clients = await _rtp_room(run, "fallback", freqs, codecs=["PCMU", "PCMA"])
+            await _talk(clients, freqs)
+            # then each hears the other and not itself, and the counters still add up
+            for i, client in enumerate(clients):
+                assert _level(client.audio(), freqs[1 - i]) == pytest.approx(1.0, abs=0.1)
+                assert _level(client.audio(), freqs[i]) < 0.05
+            health = await run.call("GET", "/health", status=200)
+            assert health["rtp_packets_in"] >= 2 * FRAMES * 0.95 and health["rtp_packets_out"] > 0
+
+    asyncio.run(scenario())
+
+
+def test_health_counts_rtp_packets_and_time_spent_in_ticks(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with media_server(tmp_path) as run:
+            assert run.service.engine is not None  # Linux: legs are rows of the RTP engine
+            freqs = [500.0, 700.0, 900.0]
+            clients = await _rtp_room(run, "counted", freqs)
+            await _talk(clients, freqs, frames=20)
+            await asyncio.sleep(0.1)
+            heard_before = sum(len(c.received) for c in clients)
+            health = await run.call("GET", "/health", status=200)
+            await asyncio.sleep(0.05)  # what was sent before the answer has arrived by now
+            heard_after = sum(len(c.received) for c in clients)
+            assert health["rtp_packets_in"] == 3 * 20
+            assert heard_before <= health["rtp_packets_out"] <= heard_after
+            assert set(health["tick_busy_s"]) == {"receive", "batched", "other_rooms"}
+            assert health["tick_busy_s"]["receive"] > 0 and health["tick_busy_s"]["batched"] > 0
+
+    asyncio.run(scenario())
