@@ -50,6 +50,8 @@ class RtpLeg(asyncio.DatagramProtocol):
     def error_received(self, exc: Exception) -> None:  # ICMP port unreachable etc.: keep the leg alive
         pass
 
+    send_errors = 0  # a full socket buffer queues in the transport instead (see send_frame)
+
     @property
     def frames_concealed(self) -> int:
         return self.session.jitter.concealed

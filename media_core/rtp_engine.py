@@ -273,6 +273,10 @@ class EngineRtpLeg:
     def frames_concealed(self) -> int:
         return self.counters()["concealed"]
 
+    @property
+    def send_errors(self) -> int:
+        return self.counters()["send_errors"]
+
     def next_frame(self) -> bytes:
         return self.engine.pop(self.slot)
 

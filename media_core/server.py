@@ -73,6 +73,7 @@ async def health(request: web.Request) -> web.Response:
             "rtp_packets_in": sum(leg.packets_in for leg in legs),
             "rtp_packets_out": sum(leg.packets_out for leg in legs),
             "rtp_frames_concealed": sum(leg.frames_concealed for leg in legs),
+            "rtp_send_errors": sum(leg.send_errors for leg in legs),  # packets the kernel refused (lost)
             "tick_errors": svc.tick_errors,
             "tick_busy_s": {phase: round(t, 6) for phase, t in svc.busy_s.items()},
         }

@@ -262,3 +262,29 @@ def test_a_sender_that_keeps_a_queue_is_read_several_packets_per_tick_until_it_i
     finally:
         engine.close(slot)
         phone.close()
+
+
+def test_a_phone_that_went_away_costs_lost_packets_not_a_broken_leg() -> None:
+    # given a leg latched on a phone
+    engine = RtpEngine(capacity=1)
+    slot = engine.open(PT_PCMU, depth=0)
+    sock = _udp()
+    engine.attach(slot, sock)
+    leg = EngineRtpLeg(engine, slot, sock, alaw=False)
+    phone = _udp()
+    phone.sendto(build_rtp(PT_PCMU, 1, 0, 1, _payload(1)), ("127.0.0.1", leg.port))
+    _receive_until(engine, slot, 1)
+    # when the phone's port closes (loopback answers with ICMP port unreachable)
+    phone.close()
+    try:
+        for _ in range(4):
+            leg.send_frame(b"\xff" * 160)
+            time.sleep(0.01)
+        # then the refused sends are counted as lost, and the leg still serves its frames
+        counters = engine.counters(slot)
+        assert counters["send_errors"] >= 1
+        assert counters["send_errors"] + counters["packets_out"] == 4
+        engine.receive()  # a read after the error is harmless too
+        assert leg.packets_in == 1 and leg.next_frame() == _payload(1)
+    finally:
+        leg.close()

@@ -411,6 +411,7 @@ def test_health_counts_rtp_packets_and_time_spent_in_ticks(tmp_path: Path) -> No
             heard_after = sum(len(c.received) for c in clients)
             assert health["rtp_packets_in"] == 3 * 20
             assert heard_before <= health["rtp_packets_out"] <= heard_after
+            assert health["rtp_send_errors"] == 0
             assert set(health["tick_busy_s"]) == {"receive", "batched", "other_rooms"}
             assert health["tick_busy_s"]["receive"] > 0 and health["tick_busy_s"]["batched"] > 0
 
