@@ -141,7 +141,10 @@ class RtpEngine:
     def attach(self, slot: int, sock: socket.socket, remote: tuple[str, int] | None = None) -> None:
         """Serve ``slot`` on the bound non-blocking UDP ``sock`` (the engine closes it on ``close``)."""
         if remote is not None:
-            info = socket.getaddrinfo(remote[0], remote[1], sock.family, socket.SOCK_DGRAM)[0][4]
+            try:  # once, at join: numeric addresses resolve without a lookup
+                info = socket.getaddrinfo(remote[0], remote[1], sock.family, socket.SOCK_DGRAM)[0][4]
+            except OSError as exc:
+                raise ValueError(f"remote {remote[0]!r} port {remote[1]} does not resolve: {exc}") from None
             extra = [int(v) for v in info[2:4]]  # IPv6 flow info and scope id
             raw = sockaddr_bytes(sock.family, str(info[0]), int(info[1]), *extra)
             self.addrs[slot, : len(raw)] = np.frombuffer(raw, np.uint8)
@@ -164,6 +167,11 @@ class RtpEngine:
             self.close(slot)
 
     # --- per leg (rooms that are not batched, tests) --------------------------------------
+
+    @property
+    def open_legs(self) -> int:
+        """Legs with a socket."""
+        return len(self._socks)
 
     def counters(self, slot: int) -> dict[str, int]:
         row = self.state[slot]

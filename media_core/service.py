@@ -166,7 +166,11 @@ class MediaService:
         except BaseException:
             sock.close()
             raise
-        self._join(room, Member(pid, leg, call_sid), mode)
+        try:
+            self._join(room, Member(pid, leg, call_sid), mode)
+        except BaseException:
+            leg.close()  # e.g. a bad mode: the port and its engine row go back
+            raise
         return leg
 
     def add_ws_participant(self, room_name: str, pid: str, call_sid: str | None, mode: str) -> WsLeg:

@@ -416,3 +416,21 @@ def test_health_counts_rtp_packets_and_time_spent_in_ticks(tmp_path: Path) -> No
             assert health["tick_busy_s"]["receive"] > 0 and health["tick_busy_s"]["batched"] > 0
 
     asyncio.run(scenario())
+
+
+def test_a_join_that_fails_names_the_problem_and_gives_its_port_back(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with media_server(tmp_path) as run:
+            await run.call("POST", "/rooms", {"name": "r", "tenant_id": "t"}, status=201)
+            body = {"participant_id": "a", "remote": {"host": "no-such-host.invalid", "port": 4000}}
+            err = await run.call("POST", "/rooms/r/participants", body, status=400)
+            assert "no-such-host.invalid" in err["error"]
+            err = await run.call(
+                "POST", "/rooms/r/participants", {"participant_id": "a", "mode": "yell"}, status=400
+            )
+            assert "yell" in err["error"]
+            engine = run.service.engine
+            assert engine is not None and engine.open_legs == 0  # both sockets closed, rows free
+            assert run.service.rooms["r"].members == {}
+
+    asyncio.run(scenario())
