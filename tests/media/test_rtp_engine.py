@@ -288,3 +288,24 @@ def test_a_phone_that_went_away_costs_lost_packets_not_a_broken_leg() -> None:
         assert leg.packets_in == 1 and leg.next_frame() == _payload(1)
     finally:
         leg.close()
+
+
+def test_an_ipv6_leg_latches_and_answers_too() -> None:
+    try:
+        phone = _udp("::1")
+    except OSError:
+        pytest.fail("this test needs IPv6 loopback (::1)")
+    engine = RtpEngine(capacity=1)
+    slot = engine.open(PT_PCMU, depth=0)
+    sock = _udp("::1")
+    engine.attach(slot, sock)
+    leg = EngineRtpLeg(engine, slot, sock, alaw=False)
+    try:
+        phone.sendto(build_rtp(PT_PCMU, 7, 0, 1, _payload(7)), ("::1", leg.port))
+        _receive_until(engine, slot, 1)
+        assert leg.remote == ("::1", phone.getsockname()[1])
+        leg.send_frame(leg.next_frame())
+        assert [parse_rtp(d).payload for d in _drain(phone)] == [_payload(7)]
+    finally:
+        leg.close()
+        phone.close()
