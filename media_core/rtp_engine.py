@@ -2,8 +2,9 @@
 
 Invariant: a leg's state (jitter ring, counters, outgoing sequence/timestamp/SSRC, remote
 address) lives only in row ``slot`` of the engine's arrays while the leg is open; per tick the
-engine reads every ready socket in one kernel call (``receive``), and batched rooms pop and send
-all their legs in one call each (``pop_rows`` / ``send_rows``). Kernels are in ``rtp_kernels``.
+engine reads every leg's socket in one kernel call (``receive``), and batched rooms pop and send
+all their legs in one call each (``pop_rows`` / ``send_rows``). Kernels: ``rtp_kernels`` (parsing,
+jitter buffers) and ``udp_kernels`` (sockets).
 
 Why: at 50 packets/s per participant, Python's per-packet work (socket call, header parse,
 jitter dict, packet build) cost more than the two system calls themselves.
@@ -20,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from media_core import rtp_kernels as K
+from media_core import udp_kernels as U
 from media_core.rtp import PT_PCMA, PT_PCMU
 
 _COUNTERS = {
@@ -208,7 +210,7 @@ class RtpEngine:
             raise ValueError(f"payload of {len(payload)} bytes is larger than {self._buf.size}")
         frame = np.frombuffer(payload, np.uint8).reshape(1, len(payload))
         self._one_slot[0] = slot
-        K._rtp_send_rows_kernel(self._one_slot, self._one_row, frame, self.state, self.addrs, self._packet)
+        U._rtp_send_rows_kernel(self._one_slot, self._one_row, frame, self.state, self.addrs, self._packet)
 
     # --- the whole server, once per tick ---------------------------------------------------
 
@@ -222,7 +224,7 @@ class RtpEngine:
         if not self._live.size:
             return 0
         return int(
-            K._rtp_receive_kernel(
+            U._rtp_receive_kernel(
                 self._live,
                 self._pending,
                 self.ticks % self.drain_every == 0,
@@ -247,7 +249,7 @@ class RtpEngine:
         self, slots: npt.NDArray[np.int64], rows: npt.NDArray[np.int64], frames: npt.NDArray[np.uint8]
     ) -> int:
         """Send ``frames[rows[k]]`` on each leg ``slots[k]``; returns the packets the kernel accepted."""
-        return int(K._rtp_send_rows_kernel(slots, rows, frames, self.state, self.addrs, self._packet))
+        return int(U._rtp_send_rows_kernel(slots, rows, frames, self.state, self.addrs, self._packet))
 
 
 class EngineRtpLeg:

@@ -1,67 +1,14 @@
-"""Numba kernels for the RTP legs of a media server: UDP I/O, RTP parsing and building, jitter buffers.
+"""Numba kernels for RTP legs held as rows of arrays: RTP parsing and ring jitter buffers.
 
 Invariant: kernels never allocate and never validate; ``rtp_engine.py`` owns the arrays, checks
 sizes and calls in here. Every leg is one row ``i`` of the engine's arrays; its integer state is
-``state[i, <column>]`` with the column names below. libc is reached through declared external
-symbols (``recvfrom``, ``sendto`` ...) rather than ctypes pointers, so the kernels stay cacheable.
+``state[i, <column>]`` with the column names below. The socket kernels are in ``udp_kernels``.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
-
-# --- libc, as external symbols resolved by the JIT (Linux) ----------------------------------------
-
-_I32, _I64, _PTR = ir.IntType(32), ir.IntType(64), ir.IntType(8).as_pointer()
-_declare: Any = cgutils.get_or_insert_function  # declares the external symbol once per module
-
-
-def _libc_codegen(name: str, c_args: list[Any], c_ret: Any, args: tuple[Any, ...]) -> Any:
-    sig = types.int64(*args)
-
-    def codegen(context: Any, builder: Any, signature: Any, llargs: Any) -> Any:
-        fn = _declare(builder.module, ir.FunctionType(c_ret, c_args), name)
-        vals = []
-        for ty, val, cty in zip(signature.args, llargs, c_args, strict=True):
-            v = context.cast(builder, val, ty, types.int64)
-            vals.append(
-                builder.inttoptr(v, _PTR) if cty == _PTR else builder.trunc(v, _I32) if cty == _I32 else v
-            )
-        result = builder.call(fn, vals)
-        return builder.sext(result, _I64) if c_ret == _I32 else result
-
-    return sig, codegen
-
-
-def _recvfrom_typer(typingctx: Any, fd: Any, buf: Any, size: Any, flags: Any, addr: Any, addrlen: Any) -> Any:
-    """ssize_t recvfrom(int, void *, size_t, int, struct sockaddr *, socklen_t *); pointers as int64."""
-    return _libc_codegen(
-        "recvfrom", [_I32, _PTR, _I64, _I32, _PTR, _PTR], _I64, (fd, buf, size, flags, addr, addrlen)
-    )
-
-
-def _sendto_typer(typingctx: Any, fd: Any, buf: Any, size: Any, flags: Any, addr: Any, addrlen: Any) -> Any:
-    """ssize_t sendto(int, const void *, size_t, int, const struct sockaddr *, socklen_t); NULL addr = send."""
-    return _libc_codegen(
-        "sendto", [_I32, _PTR, _I64, _I32, _PTR, _I32], _I64, (fd, buf, size, flags, addr, addrlen)
-    )
-
-
-def _connect_typer(typingctx: Any, fd: Any, addr: Any, addrlen: Any) -> Any:
-    """int connect(int, const struct sockaddr *, socklen_t)."""
-    return _libc_codegen("connect", [_I32, _PTR, _I32], _I32, (fd, addr, addrlen))
-
-
-_recvfrom: Any = intrinsic(_recvfrom_typer)
-_sendto: Any = intrinsic(_sendto_typer)
-_connect: Any = intrinsic(_connect_typer)
-_MSG_DONTWAIT = 0x40
+from numba import njit
 
 # --- per-leg state columns ---------------------------------------------------------------------------
 
@@ -336,66 +283,6 @@ def _rtp_ingest_kernel(
 
 
 @njit(cache=True, nogil=True)
-def _rtp_receive_kernel(
-    live: np.ndarray,
-    pending: np.ndarray,
-    drain: bool,
-    state: np.ndarray,
-    seqs: np.ndarray,
-    data: np.ndarray,
-    last_good: np.ndarray,
-    addrs: np.ndarray,
-    buf: np.ndarray,
-    addrlen: np.ndarray,
-    max_rounds: int,
-) -> int:
-    """Read the socket of every leg ``live[k]``: one ``recvfrom`` each, more only where a queue may be.
-
-    Why not epoll: nearly every leg has a packet every tick, and ``epoll_wait`` costs about as
-    much per ready socket as the failed ``recvfrom`` it would save. A leg reads up to
-    ``max_rounds`` packets per tick when ``drain`` is set (every few ticks) or while it is
-    ``BACKLOG``-ged (a drain found a second packet), so a burst or a sender whose clock runs
-    fast cannot build a queue in the kernel. An unlatched leg takes the source of its first
-    packet as its remote (symmetric RTP) and connects to it: from then on the kernel drops
-    datagrams from anyone else.
-    """
-    got = 0
-    for k in range(live.size):
-        pending[k] = 1
-    for rnd in range(max_rounds):
-        more = False
-        for k in range(live.size):
-            if not pending[k]:
-                continue
-            i = live[k]
-            fd = state[i, FD]
-            latching = state[i, REMOTE] == 0
-            addrlen[0] = addrs.shape[1]
-            addr_ptr = addrs[i].ctypes.data if latching else 0
-            len_ptr = addrlen.ctypes.data if latching else 0
-            n = _recvfrom(fd, buf.ctypes.data, buf.size, _MSG_DONTWAIT, addr_ptr, len_ptr)
-            if n < 0:
-                pending[k] = 0  # empty (or an ICMP error, now consumed): done for this tick
-                if rnd > 0:
-                    state[i, BACKLOG] = 0
-                continue
-            if rnd > 0:
-                state[i, BACKLOG] = 1
-            elif not (drain or state[i, BACKLOG]):
-                pending[k] = 0
-            more = True
-            state[i, PACKETS_IN] += 1
-            got += 1
-            if latching:
-                state[i, ADDRLEN] = addrlen[0]
-                state[i, REMOTE] = 2 if _connect(fd, addrs[i].ctypes.data, addrlen[0]) == 0 else 1
-            _rtp_ingest(state, seqs, data, last_good, i, buf, n)
-        if not more:
-            break
-    return got
-
-
-@njit(cache=True, nogil=True)
 def _jitter_pop_rows_kernel(
     slots: np.ndarray,
     rows: np.ndarray,
@@ -408,62 +295,3 @@ def _jitter_pop_rows_kernel(
     """One frame from each leg ``slots[k]`` into ``out[rows[k]]``."""
     for k in range(slots.size):
         _jitter_pop(state, seqs, data, last_good, slots[k], out, rows[k])
-
-
-@njit(cache=True, nogil=True)
-def _rtp_send_rows_kernel(
-    slots: np.ndarray,
-    rows: np.ndarray,
-    frames: np.ndarray,
-    state: np.ndarray,
-    addrs: np.ndarray,
-    packet: np.ndarray,
-) -> int:
-    """Packetise ``frames[rows[k]]`` for leg ``slots[k]`` (RFC 3550 section 5.1, no CSRC) and send it.
-
-    Legs without a remote yet send nothing. A send the kernel refuses (buffer full, ICMP error)
-    loses that packet, as UDP would, and is counted; sequence and timestamp advance either way.
-    """
-    n = frames.shape[1]
-    sent = 0
-    for k in range(slots.size):
-        i = slots[k]
-        remote = state[i, REMOTE]
-        if remote == 0 or state[i, FD] < 0:
-            continue
-        seq, ts, ssrc = state[i, OUT_SEQ], state[i, OUT_TS], state[i, SSRC]
-        packet[0] = 0x80
-        packet[1] = state[i, PT] | (0x80 if state[i, MARKER] else 0)
-        packet[2] = (seq >> 8) & 0xFF
-        packet[3] = seq & 0xFF
-        packet[4] = (ts >> 24) & 0xFF
-        packet[5] = (ts >> 16) & 0xFF
-        packet[6] = (ts >> 8) & 0xFF
-        packet[7] = ts & 0xFF
-        packet[8] = (ssrc >> 24) & 0xFF
-        packet[9] = (ssrc >> 16) & 0xFF
-        packet[10] = (ssrc >> 8) & 0xFF
-        packet[11] = ssrc & 0xFF
-        row = rows[k]
-        for t in range(n):
-            packet[12 + t] = frames[row, t]
-        if remote == 2:
-            r = _sendto(state[i, FD], packet.ctypes.data, 12 + n, _MSG_DONTWAIT, 0, 0)
-        else:
-            r = _sendto(
-                state[i, FD],
-                packet.ctypes.data,
-                12 + n,
-                _MSG_DONTWAIT,
-                addrs[i].ctypes.data,
-                state[i, ADDRLEN],
-            )
-        state[i, MARKER] = 0
-        state[i, OUT_SEQ] = (seq + 1) & 0xFFFF
-        state[i, OUT_TS] = (ts + n) & 0xFFFFFFFF
-        if r < 0:
-            state[i, SEND_ERRORS] += 1
-        else:
-            state[i, PACKETS_OUT] += 1
-            sent += 1
-    return sent
