@@ -70,6 +70,14 @@ def _jitter_reset(state: np.ndarray, seqs: np.ndarray, i: int) -> None:
 
 
 @njit(cache=True, nogil=True)
+def _jitter_low(state: np.ndarray, i: int) -> bool:
+    """Fewer frames ahead of playout than the prefetch depth plus the one the next pop takes."""
+    if not state[i, HAS_NEXT]:
+        return bool(state[i, ACCEPTED] <= state[i, DEPTH])
+    return bool(state[i, HIGHEST] - state[i, NEXT] < state[i, DEPTH])
+
+
+@njit(cache=True, nogil=True)
 def _jitter_push(
     state: np.ndarray,
     seqs: np.ndarray,

@@ -23,6 +23,7 @@ from media_core.rtp_kernels import (
     REMOTE,
     SEND_ERRORS,
     SSRC,
+    _jitter_low,
     _rtp_ingest,
 )
 
@@ -45,11 +46,12 @@ def _rtp_receive_kernel(
 
     Why not epoll: nearly every leg has a packet every tick, and ``epoll_wait`` costs about as
     much per ready socket as the failed ``recvfrom`` it would save. A leg reads up to
-    ``max_rounds`` packets per tick when ``drain`` is set (every few ticks) or while it is
-    ``BACKLOG``-ged (a drain found a second packet), so a burst or a sender whose clock runs
-    fast cannot build a queue in the kernel. An unlatched leg takes the source of its first
-    packet as its remote (symmetric RTP) and connects to it: from then on the kernel drops
-    datagrams from anyone else.
+    ``max_rounds`` packets per tick while its jitter buffer is below its level (a packet that
+    came just after last tick's read waits in the kernel: fetch it now rather than conceal
+    later), when ``drain`` is set (every few ticks), and while it is ``BACKLOG``-ged (an extra
+    read found a packet), so a burst or a sender whose clock runs fast cannot build a queue in
+    the kernel either. An unlatched leg takes the source of its first packet as its remote
+    (symmetric RTP) and connects to it: from then on the kernel drops datagrams from anyone else.
     """
     got = 0
     for k in range(live.size):
@@ -71,10 +73,6 @@ def _rtp_receive_kernel(
                 if rnd > 0:
                     state[i, BACKLOG] = 0
                 continue
-            if rnd > 0:
-                state[i, BACKLOG] = 1
-            elif not (drain or state[i, BACKLOG]):
-                pending[k] = 0
             more = True
             state[i, PACKETS_IN] += 1
             got += 1
@@ -82,6 +80,10 @@ def _rtp_receive_kernel(
                 state[i, ADDRLEN] = addrlen[0]
                 state[i, REMOTE] = 2 if connect(fd, addrs[i].ctypes.data, addrlen[0]) == 0 else 1
             _rtp_ingest(state, seqs, data, last_good, i, buf, n)
+            if rnd > 0:
+                state[i, BACKLOG] = 1
+            elif not (drain or state[i, BACKLOG] or _jitter_low(state, i)):
+                pending[k] = 0  # the usual case: one packet, buffer at its level
         if not more:
             break
     return got

@@ -309,3 +309,24 @@ def test_an_ipv6_leg_latches_and_answers_too() -> None:
     finally:
         leg.close()
         phone.close()
+
+
+def test_a_leg_below_its_jitter_level_reads_again_at_once_instead_of_concealing_later() -> None:
+    # given a leg that is still filling its 2-frame prefetch, with three packets waiting
+    engine = RtpEngine(capacity=1, max_rounds=3, drain_every=1000)
+    slot = engine.open(PT_PCMU, depth=2)
+    sock = _udp()
+    engine.attach(slot, sock)
+    phone = _udp()
+    try:
+        for k in range(3):
+            phone.sendto(build_rtp(PT_PCMU, k, k * 160, 1, _payload(k)), sock.getsockname())
+        time.sleep(0.05)
+        # when one tick reads: the buffer is low, so it does not stop at one packet
+        engine.receive()
+        # then all three are in (a leg at its level reads one a tick: see the burst test above)
+        assert engine.counters(slot)["packets_in"] == 3
+        assert engine.pop(slot) == _payload(0)  # and playout starts at once, not a tick late
+    finally:
+        engine.close(slot)
+        phone.close()
