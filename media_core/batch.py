@@ -115,16 +115,17 @@ def warm_up() -> None:
 
 
 def warm_up_engine() -> None:
-    """Compile (or load) the RTP engine's kernels: one leg, one datagram, one tick, no sockets."""
+    """Compile (or load) the RTP engine's kernels: one leg on a loopback socket, one datagram, one tick."""
+    if not engine_available():
+        return  # the service uses asyncio legs there, and the kernels' libc symbols may not link
     engine = RtpEngine(capacity=1)
     slot = engine.open()
     engine.ingest(slot, bytes([0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]) + b"\xff" * FRAME)
-    if engine_available():
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.setblocking(False)
-        sock.bind(("127.0.0.1", 0))
-        engine.attach(slot, sock)
-        engine.receive()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setblocking(False)
+    sock.bind(("127.0.0.1", 0))
+    engine.attach(slot, sock)
+    engine.receive()
     one = np.zeros(1, np.int64)
     engine.pop_rows(one + slot, one, np.zeros((1, FRAME), np.uint8))
     engine.send_rows(one + slot, one, np.zeros((1, FRAME), np.uint8))
