@@ -318,3 +318,40 @@ def test_a_caller_waiting_in_a_queue_shows_on_the_live_dashboard_with_the_wait(p
     expect(row.locator("td").nth(3)).to_have_text(re.compile(r"^\d+s$|^\dm"))
     assert page.get_by_role("link", name=sid).is_visible()
     shot(page, "dashboard-queue")
+
+
+def test_days_and_times_are_the_companys_not_utc_nor_the_browsers(page, vpbx):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    # given a company in Tokyo (UTC+9, no DST), whatever zone the browser runs in
+    zone = "Asia/Tokyo"
+    tenants = vpbx.services.tenants
+    before = tenants.get("demo").timezone
+    tenants.append("demo", [TenantConfigPatched(path=[], patch={"timezone": zone}, actor="test")],
+                   tenants.get("demo").version)
+    try:
+        sid = "CA" + uuid.uuid4().hex
+        gw = Gateway(base_url=vpbx.url, public_url=vpbx.url, tenant="demo", auth_token=TOKEN, say=lambda _: None)
+        gw.call(DEMO_NUMBER, "+15550007777", Script(digits=["2"], dial=["no-answer"], record_seconds=2), call_sid=sid)
+        started = vpbx.services.store.load(f"call-{sid}")[0][0].occurred_at
+        local = datetime.fromisoformat(started).astimezone(ZoneInfo(zone))
+        sign_in(page, vpbx, "admin@demo.test")
+        # when the admin opens the call's timeline
+        page.goto(f"{vpbx.url}/app/#/calls/{sid}")
+        page.get_by_role("heading", name="Why it went where it went").wait_for()
+        # then the start is shown in the company's zone, named, and so are the step times
+        header = page.locator("main p").first.inner_text()
+        assert local.strftime("%Y-%m-%d %H:%M:%S") in header and f"({zone})" in header
+        first_step = page.locator(".explain li time").first.inner_text()
+        assert first_step == local.strftime("%H:%M:%S")
+        # and "Today" in the call log is the company's day: at 15:30 UTC it is already tomorrow in Tokyo
+        page.clock.set_fixed_time("2026-11-26T15:30:00Z")
+        page.goto(f"{vpbx.url}/app/#/calls")
+        page.get_by_label("Period").select_option("1")
+        with page.expect_request(lambda r: "/cdrs?" in r.url) as request:
+            page.get_by_role("button", name="Search").click()
+        assert "from=2026-11-27&to=2026-11-27" in request.value.url
+    finally:
+        tenants.append("demo", [TenantConfigPatched(path=[], patch={"timezone": before}, actor="test")],
+                       tenants.get("demo").version)

@@ -6,6 +6,7 @@ export interface Me {
   user: { id: string; email: string; name: string; role: string; extension: string; team: string; totp: boolean };
   csrf: string;
   permissions: string[];
+  timezone?: string; // the tenant's IANA zone: days and times are shown in it
 }
 
 export const SessionContext = createContext<{ me: Me | null; setMe: (me: Me | null) => void }>({

@@ -52,7 +52,10 @@ def _user(p: Principal) -> User:
 
 
 def _me(tenant: str, user: User, csrf: str) -> dict[str, Any]:
-    return {"tenant": tenant, "user": user.public_view(), "csrf": csrf, "permissions": permissions_of(user.role)}
+    """The signed-in person, with the tenant's time zone: the web app shows days and times in it."""
+    snapshot = get_services().tenants.get(tenant)
+    return {"tenant": tenant, "user": user.public_view(), "csrf": csrf, "permissions": permissions_of(user.role),
+            "timezone": snapshot.timezone if snapshot is not None else "UTC"}
 
 
 def handle_errors(view: Any) -> Any:

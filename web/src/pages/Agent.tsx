@@ -3,6 +3,7 @@ import { ApiError, post } from "../api";
 import { Page, Status, Table, TextField, useGet } from "../components";
 import { ep } from "../endpoints";
 import type { Me } from "../session";
+import { localDateTime, periodQuery } from "../time";
 
 const ACTIONS: [string, string][] = [["login", "Log in"], ["pause", "Pause"], ["unpause", "Resume"],
   ["dnd_on", "Do not disturb"], ["dnd_off", "End do not disturb"], ["logout", "Log out"]];
@@ -12,9 +13,7 @@ export function AgentView(props: { me: Me }) {
   const t = props.me.tenant;
   const ext = props.me.user.extension;
   const presence = useGet<any>(ext ? ep.presence(t, ext) : null, 5000);
-  const today = new Date().toISOString().slice(0, 10);
-  const from = new Date(Date.now() - 6 * 86400000).toISOString().slice(0, 10);
-  const calls = useGet<any>(ext ? ep.myCalls(`?from=${from}&to=${today}`) : null);
+  const calls = useGet<any>(ext ? ep.myCalls(`?${periodQuery(props.me.timezone || "UTC", 7)}`) : null);
   const [number, setNumber] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [note, setNote] = useState("");
@@ -67,7 +66,7 @@ export function AgentView(props: { me: Me }) {
       <section aria-labelledby="mc"><h2 id="mc">My calls (last 7 days)</h2>
         <Status state={calls} what="My calls">
           {(d) => <Table columns={[["sid", "Call"], ["t", "Started"], ["from", "From"], ["to", "To"], ["outcome", "Result"]]}
-            rows={(d.items ?? []).map((c: any) => ({ ...c, t: (c.t ?? "").slice(0, 16).replace("T", " ") }))} rowHref={(r) => `#/calls/${encodeURIComponent(r.sid)}`} empty="No calls yet." />}
+            rows={(d.items ?? []).map((c: any) => ({ ...c, t: localDateTime(c.t, props.me.timezone || "UTC").slice(0, 16) }))} rowHref={(r) => `#/calls/${encodeURIComponent(r.sid)}`} empty="No calls yet." />}
         </Status>
       </section>
     </Page>

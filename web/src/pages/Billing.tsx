@@ -1,10 +1,11 @@
 import { useState } from "preact/hooks";
 import { Page, Status, Table, useGet } from "../components";
 import { ep } from "../endpoints";
+import { thisMonth, useZone } from "../time";
 
 /** Current plan (tariff), usage lines and the month's invoice. */
 export function Billing(props: { tenant: string }) {
-  const [month, setMonth] = useState(new Date().toISOString().slice(0, 7));
+  const [month, setMonth] = useState(thisMonth(useZone()));
   const bill = useGet<any>(ep.bill(props.tenant, month));
   return (
     <Page title="Billing" actions={<label>Month <input type="month" value={month} onChange={(e) => setMonth((e.target as HTMLInputElement).value)} /></label>}>

@@ -1,19 +1,15 @@
 import { useState } from "preact/hooks";
 import { Page, Status, useGet } from "../components";
 import { ep } from "../endpoints";
-
-function lastDays(days: number): string {
-  const to = new Date().toISOString().slice(0, 10);
-  const from = new Date(Date.now() - (days - 1) * 86400000).toISOString().slice(0, 10);
-  return `from=${from}&to=${to}`;
-}
+import { periodQuery, shiftDay, today, useZone } from "../time";
 
 /** Voicemail inbox: the calls that left a message (from the call records), each with a player. */
 export function Voicemail(props: { tenant: string; all: boolean }) {
+  const zone = useZone();
   const [days, setDays] = useState(7);
   // people who may read every box see the tenant's messages; everyone else their own box
-  const calls = useGet<any>(props.all ? ep.cdrs(props.tenant, `?${lastDays(days)}&outcome=voicemail`)
-    : ep.myVoicemail(`?${lastDays(days)}`));
+  const calls = useGet<any>(props.all ? ep.cdrs(props.tenant, `?${periodQuery(zone, days)}&outcome=voicemail`)
+    : ep.myVoicemail(`?${periodQuery(zone, days)}`));
   return (
     <Page title="Voicemail" actions={<Period days={days} setDays={setDays} />}>
       <Status state={calls} what="The voicemail inbox">
@@ -35,9 +31,10 @@ export function Voicemail(props: { tenant: string; all: boolean }) {
 
 /** Call recordings (voicemail included), playable in the page. */
 export function Recordings(props: { tenant: string; all: boolean }) {
+  const zone = useZone();
   const [days, setDays] = useState(7);
   // everyone with recordings.read sees all; a supervisor sees the team's (the server decides)
-  const calls = useGet<any>(props.all ? ep.cdrs(props.tenant, `?${lastDays(days)}`) : ep.myRecordings(`?${lastDays(days)}`));
+  const calls = useGet<any>(props.all ? ep.cdrs(props.tenant, `?${periodQuery(zone, days)}`) : ep.myRecordings(`?${periodQuery(zone, days)}`));
   return (
     <Page title="Recordings" actions={<Period days={days} setDays={setDays} />}>
       <Status state={calls} what="Call recordings">
@@ -68,8 +65,7 @@ function Period(props: { days: number; setDays: (d: number) => void; all?: boole
 /** Received faxes (`GET /tenants/{t}/faxes`, newest first): who sent it, pages, line quality, the PDF and page images. */
 export function Faxes(props: { tenant: string }) {
   const [days, setDays] = useState(30);
-  // only a lower bound: the server counts days in the tenant's time zone, which may be ahead of this browser's
-  const since = new Date(Date.now() - days * 86400000).toISOString().slice(0, 10);
+  const since = shiftDay(today(useZone()), 1 - days);
   const faxes = useGet<any>(ep.faxes(props.tenant) + (days ? `?from=${since}` : ""));
   return (
     <Page title="Received faxes" actions={<Period days={days} setDays={setDays} all />}>

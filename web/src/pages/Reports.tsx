@@ -4,6 +4,7 @@ import "uplot/dist/uPlot.min.css";
 import { get } from "../api";
 import { download, Page, show, Status, Table, toCsv, useGet } from "../components";
 import { ep } from "../endpoints";
+import { lastDays, useZone } from "../time";
 
 function Chart(props: { title: string; x: number[]; series: Record<string, (number | null)[]> }) {
   const box = useRef<HTMLDivElement>(null);
@@ -24,13 +25,6 @@ function Chart(props: { title: string; x: number[]; series: Record<string, (numb
     return () => plot.destroy();
   }, [props.title, props.x, props.series]);
   return <div ref={box} class="chart" role="img" aria-label={props.title} />;
-}
-
-const day = (d: Date) => d.toISOString().slice(0, 10);
-function daysBack(n: number): string[] {
-  const out: string[] = [];
-  for (let i = n - 1; i >= 0; i--) out.push(day(new Date(Date.now() - i * 86400000)));
-  return out;
 }
 
 /** Rows from the API's {id: figures} maps, nested figures flattened one level ("talk.total"). */
@@ -63,7 +57,7 @@ function Section(props: { title: string; rows: any[] }) {
 /** KPIs over time, per employee, per queue, per agent, missed-call recovery; every table exports as CSV. */
 export function Reports(props: { tenant: string }) {
   const [days, setDays] = useState(7);
-  const list = daysBack(days);
+  const list = lastDays(useZone(), days);
   const q = `?from=${list[0]}&to=${list[list.length - 1]}`;
   const employees = useGet<any>(ep.stats(props.tenant, "employees", q));
   const queues = useGet<any>(ep.stats(props.tenant, "queues", q));
