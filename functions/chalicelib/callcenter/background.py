@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 
 from chalicelib.bootstrap import Services
@@ -12,19 +13,40 @@ from chalicelib.callcenter.scheduler import tick
 log = logging.getLogger("vpbx.callcenter")
 
 
+class _Known:
+    """Tenants seen in one store's log so far, and how far the log was read (tenants never disappear
+    from a log, so each pass reads only what was appended since the last)."""
+
+    def __init__(self) -> None:
+        self.cursor = ""
+        self.tenants: list[str] = []
+        self.lock = threading.Lock()
+
+
+_known: weakref.WeakKeyDictionary[object, _Known] = weakref.WeakKeyDictionary()
+_known_lock = threading.Lock()
+
+
+def known_tenants(services: Services) -> list[str]:
+    """Every tenant with a configuration stream, in order of first appearance in the log."""
+    with _known_lock:
+        known = _known.setdefault(services.store, _Known())
+    with known.lock:
+        while True:
+            batch = services.store.read_log(None, known.cursor, 1000)
+            if not batch:
+                break
+            known.cursor = batch[-1].position
+            for e in batch:
+                if e.stream_id.startswith("tenant-") and e.tenant_id not in known.tenants:
+                    known.tenants.append(e.tenant_id)
+        return list(known.tenants)
+
+
 def tenants_with_queues(services: Services) -> list[str]:
-    """Tenants whose configuration has call-center queues (found by reading the log)."""
-    found: list[str] = []
-    cursor = ""
-    while True:
-        batch = services.store.read_log(None, cursor, 1000)
-        if not batch:
-            break
-        cursor = batch[-1].position
-        for e in batch:
-            if e.stream_id.startswith("tenant-") and e.tenant_id not in found:
-                found.append(e.tenant_id)
-    return [t for t in found if (snap := services.tenants.get(t)) is not None and snap.section("queues")]
+    """Tenants whose configuration has call-center queues."""
+    return [t for t in known_tenants(services) if (snap := services.tenants.get(t)) is not None
+            and snap.section("queues")]
 
 
 def run_due(services: Services, tenants: list[str] | None = None) -> dict[str, str]:
