@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "chalicelib.commands.audit",
     "chalicelib.commands.verify",
     "chalicelib.commands.callbacks",
+    "chalicelib.commands.effects",
     "chalicelib.commands.agents",
     "chalicelib.commands.simulate_queue",
 ]

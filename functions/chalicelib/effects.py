@@ -59,19 +59,43 @@ def run_effects(services: Services, tenant: TenantSnapshot, stored: Sequence[Sto
     """Run the handlers of the events just appended; never raises."""
     for source in stored:
         for handler in HANDLERS.get(source.event_type, ()):
-            try:
-                handler(services, tenant, [source])  # one event at a time: a failure names its own source
-            except Exception as exc:  # an effect must not fail the webhook that caused it
-                log.exception("effect %s failed for %s", handler.__name__, source.event_id)
-                _record_failure(services, source, handler.__name__, exc)
+            run_handler(services, tenant, source, handler)
+
+
+def run_handler(services: Services, tenant: TenantSnapshot, source: StoredEvent, handler: Handler) -> None:
+    """One handler for one source event (a failure names its own source); never raises."""
+    try:
+        handler(services, tenant, [source])
+    except Exception as exc:  # an effect must not fail the webhook (or the sweep) that ran it
+        log.exception("effect %s failed for %s", handler.__name__, source.event_id)
+        _record_failure(services, source, handler.__name__, exc)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempts:
+    started: int
+    failed: int
+    done: bool
+    last_started_at: str
+    last_failed_at: str
+
+
+def attempts(events: Sequence[StoredEvent], source: StoredEvent, effect: str, done: str = "") -> Attempts:
+    """How an effect of ``source`` went so far, from the events it caused on the source's stream."""
+    mine = [e for e in events if e.causation_id == source.event_id]
+    started = [e for e in mine if e.event_type == "EffectStarted" and e.data.get("effect") == effect]
+    failed = [e for e in mine if e.event_type == "EffectFailed" and e.data.get("effect") == effect]
+    return Attempts(len(started), len(failed), any(e.event_type == done for e in mine) if done else False,
+                    started[-1].recorded_at if started else "", failed[-1].recorded_at if failed else "")
 
 
 def claim(services: Services, source: StoredEvent, effect: str) -> bool:
-    """Append EffectStarted for ``source`` unless this effect already started for it; True if ours."""
+    """Append EffectStarted for ``source`` unless an attempt of this effect is under way or succeeded
+    (an attempt without its EffectFailed); True if the attempt is ours."""
     for _ in range(MAX_ATTEMPTS):
         events, version = services.store.load(source.stream_id)
-        if any(e.event_type == "EffectStarted" and e.causation_id == source.event_id
-               and e.data.get("effect") == effect for e in events):
+        a = attempts(events, source, effect)
+        if a.started > a.failed:
             return False
         try:
             record(services, source, [EffectStarted(effect=effect, source_event_id=source.event_id)], version)
@@ -105,6 +129,18 @@ def _record_failure(services: Services, source: StoredEvent, effect: str, exc: E
                                                error=f"{type(exc).__name__}: {exc}"[:500])])
     except Exception:
         log.exception("could not record the failure of %s for %s", effect, source.event_id)
+
+
+def record_abandoned(services: Services, source: StoredEvent, effect: str, lease: int, version: int) -> bool:
+    """Record an attempt that never reported back (its process stopped) as failed, if the stream is still
+    at ``version`` (what the caller judged from); False if something was appended meanwhile."""
+    try:
+        record(services, source, [EffectFailed(effect=effect, source_event_id=source.event_id,
+                                               error=f"abandoned: no outcome within {lease} s of its start")],
+               version)
+    except ConcurrencyError:
+        return False
+    return True
 
 
 # --- the handlers -------------------------------------------------------------------------------

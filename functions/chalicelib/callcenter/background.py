@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from chalicelib.bootstrap import Services
 from chalicelib.callcenter.scheduler import tick
+from chalicelib.projections.log import iter_log
 
 log = logging.getLogger("vpbx.callcenter")
 
@@ -32,14 +33,10 @@ def known_tenants(services: Services) -> list[str]:
     with _known_lock:
         known = _known.setdefault(services.store, _Known())
     with known.lock:
-        while True:
-            batch = services.store.read_log(None, known.cursor, 1000)
-            if not batch:
-                break
-            known.cursor = batch[-1].position
-            for e in batch:
-                if e.stream_id.startswith("tenant-") and e.tenant_id not in known.tenants:
-                    known.tenants.append(e.tenant_id)
+        for e in iter_log(services.store, None, known.cursor):
+            known.cursor = e.position
+            if e.stream_id.startswith("tenant-") and e.tenant_id not in known.tenants:
+                known.tenants.append(e.tenant_id)
         return list(known.tenants)
 
 

@@ -67,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
     from chalicelib.callcenter.background import start_scheduler  # call-center ticks (issue 4)
 
     stop_scheduler = start_scheduler(get_services, float(os.environ.get("VPBX_CALLCENTER_TICK", "5")))
+    from chalicelib.callcenter.background import known_tenants
+    from chalicelib.effect_retries import start_sweeper  # missed and failed effects (voicemail mail)
+
+    stop_sweeper = start_sweeper(get_services, known_tenants, float(os.environ.get("VPBX_EFFECT_SWEEP", "30")))
     from chalicelib.projections.follower import LogFollower  # statistics follow the log (issue 5)
 
     follower = LogFollower(services)
@@ -79,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         stop_scheduler.set()
+        stop_sweeper.set()
         follower.stop()
         if media is not None:
             media.terminate()
