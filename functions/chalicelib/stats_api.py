@@ -214,8 +214,9 @@ def live(tenant: str, principal: Any) -> Any:
     after = [since[i] if len(since) == 3 and since[i] != "0" else "" for i in range(3)]
     incremental = any(after)
     now = services.clock().isoformat(timespec="microseconds")
-    # a call whose final status callback never came stays "open" in its CDR: show it for LIVE_HOURS only
-    recent = "" if incremental else shift(utc(now), -LIVE_HOURS * 3600)
+    # a call whose final status callback never came stays "open" in its CDR: show it for LIVE_HOURS only;
+    # changes since a cursor are looked for in the same window (read by time on both stores, not all CDRs)
+    recent = shift(utc(now), -LIVE_HOURS * 3600)
     calls = list(out.states("calls", tenant, since_t=recent, after_pos=after[0], open_only=not incremental))
     agent_states = list(out.states("agents", tenant, after_pos=after[1]))
     queue_states = list(out.states("queues", tenant, after_pos=after[2]))

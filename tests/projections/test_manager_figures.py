@@ -78,6 +78,12 @@ def test_live_view_is_cheap_to_poll(api, gateway, clock) -> None:  # type: ignor
     delta = api.get(f"/live?since={body['cursor']}").json_body
     assert [(c["sid"], c["ended"]) for c in delta["calls"]] == [(sid(9), True)]
     assert api.get("/live").json_body["calls"] == []
+    # and a change to a call older than the live window (a late callback) is not looked for there either
+    clock.advance(13 * 3600)
+    cursor = api.get("/live").json_body["cursor"]
+    calls.status(sid(9), "completed", 8)
+    late = api.get(f"/live?since={cursor}").json_body
+    assert late["calls"] == [] and late["cursor"] != cursor
 
 
 def _header(resp, name: str) -> str:  # type: ignore[no-untyped-def]

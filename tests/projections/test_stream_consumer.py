@@ -156,3 +156,38 @@ def test_on_aws_the_api_reads_figures_from_the_dynamodb_table(dynamodb_url, monk
         assert figures.json_body["employees"]["101"]["talk_seconds"] == 95.0
     finally:
         set_services(None)
+
+
+def test_on_aws_the_live_etag_reads_one_head_item_not_every_cdr(dynamodb_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.projections.dynamodb_store import DynamoDBProjectionStore
+
+    # given two calls consumed from the stream into the DynamoDB projections table
+    table = f"events-{uuid.uuid4().hex[:8]}"
+    store = DynamoDBEventStore(table, host=dynamodb_url, create=True)
+    a_call(store, "CA" + "1" * 32)
+    a_call(store, "CA" + "2" * 32)
+    records = stream_records(dynamodb_url, table)
+    out = DynamoDBProjectionStore(f"{table}-projections", host=dynamodb_url, create=True)
+    stream_consumer.consume(out, records)
+    newest = max(str(i["pos"]) for i in out._query("state#calls#demo"))
+    # when the live view asks for the newest position, no state is queried (one item read)
+    real_query = out._query
+
+    def no_query(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise AssertionError("max_pos must not read the states")
+
+    monkeypatch.setattr(out, "_query", no_query)
+    assert out.max_pos("calls", "demo") == newest
+    # and an old partial batch arriving late does not move it back
+    stream_consumer.consume(out, records[:2])
+    assert out.max_pos("calls", "demo") == newest
+    # a table written before heads existed answers from its states once, then from the head
+    monkeypatch.setattr(out, "_query", real_query)
+    out.table.delete_item(Key={"pk": "head#calls#demo"})
+    assert out.max_pos("calls", "demo") == newest
+    monkeypatch.setattr(out, "_query", no_query)
+    assert out.max_pos("calls", "demo") == newest
+    # and forgetting the tenant's CDRs forgets the head too
+    monkeypatch.setattr(out, "_query", real_query)
+    out.reset("calls", "demo")
+    assert out.max_pos("calls", "demo") == ""

@@ -89,7 +89,24 @@ class DynamoDBProjectionStore:
             yield loads(item["doc"])
 
     def max_pos(self, projection: str, tenant: str) -> str:
-        return max((str(i["pos"]) for i in self._query(f"state#{projection}#{tenant}")), default="")
+        """The newest position among the tenant's states: one read of the head item ``commit`` keeps
+        (the live view's ETag asks for it on every poll; querying every state would read them all)."""
+        item = self.table.get_item(Key={"pk": f"head#{projection}#{tenant}"}, ConsistentRead=True).get("Item")
+        if item is not None:
+            return str(item["pos"])
+        newest = max((str(i["pos"]) for i in self._query(f"state#{projection}#{tenant}")), default="")
+        if newest:  # states written before heads existed: remember it once
+            self._raise_head(projection, tenant, newest)
+        return newest
+
+    def _raise_head(self, projection: str, tenant: str, pos: str) -> None:
+        """Move the head item forward to ``pos`` (never back: shards and retries commit out of order)."""
+        try:
+            self.table.put_item(Item={"pk": f"head#{projection}#{tenant}", "pos": pos},
+                                ConditionExpression=Attr("pos").not_exists() | Attr("pos").lt(pos))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def rows(self, projection: str, tenant: str | None = None) -> list[JSON]:
         if tenant is None:
@@ -101,7 +118,10 @@ class DynamoDBProjectionStore:
     def commit(self, writes: Mapping[str, tuple[Sequence[tuple[str, JSON, bool, str]], Iterable[Row], str, int]],
                ) -> None:
         for name, (states, rows, position, events) in writes.items():
+            heads: dict[str, str] = {}
             for key, doc, closed, pos in states:
+                tenant = str(doc.get("tenant", ""))
+                heads[tenant] = max(heads.get(tenant, ""), pos)
                 item = {"pk": f"state#{name}#{key}", "key": key, "part": f"state#{name}#{doc.get('tenant', '')}",
                         "t": str(doc.get("t", "")) or "-", "closed": int(closed), "pos": pos, "doc": dumps(doc)}
                 version = doc.get("v")
@@ -118,6 +138,8 @@ class DynamoDBProjectionStore:
             for key, tenant, t, doc in rows:
                 self.table.put_item(Item={"pk": f"row#{name}#{key}", "key": key, "part": f"row#{name}#{tenant}",
                                           "t": t or "-", "pos": position, "doc": dumps(doc)})
+            for tenant, pos in heads.items():
+                self._raise_head(name, tenant, pos)
             current, _ = self.checkpoint(name)
             if position > current:
                 self.table.put_item(Item={"pk": f"checkpoint#{name}", "pos": position, "events": events})
@@ -129,6 +151,8 @@ class DynamoDBProjectionStore:
         else:
             keys = [i["pk"] for kind in ("state", "row")
                     for i in self._query(f"{kind}#{projection}#{tenant}", since_t, until_t)]
+            if not since_t and not until_t:
+                keys.append(f"head#{projection}#{tenant}")
         with self.table.batch_writer() as batch:
             for pk in keys:
                 batch.delete_item(Key={"pk": pk})
@@ -136,7 +160,8 @@ class DynamoDBProjectionStore:
                 batch.delete_item(Key={"pk": f"checkpoint#{projection}"})
 
     def _scan(self, projection: str) -> Iterator[dict[str, Any]]:
-        flt = Attr("pk").begins_with(f"state#{projection}#") | Attr("pk").begins_with(f"row#{projection}#")
+        flt = (Attr("pk").begins_with(f"state#{projection}#") | Attr("pk").begins_with(f"row#{projection}#")
+               | Attr("pk").begins_with(f"head#{projection}#"))
         kwargs: dict[str, Any] = {"FilterExpression": flt}
         while True:
             page = self.table.scan(**kwargs)
