@@ -164,8 +164,7 @@ class Runner:
             routes[t] = [(p.name, p.evolve, p.prefixes, p.prefilter.get(t) if len(ps) > 1 else None,
                           int(self.start[p.name] or 0), self.cache[p.name], self.dirty[p.name], self.rows[p.name])
                          for (p,) in ps]
-        current = {(t, cls.schema_version) for t in routes if (cls := event_class(t)) is not None}
-        current |= {(t, 1) for t in routes if event_class(t) is None}
+        current = _current_versions(routes)
         n, last = 0, 0
         for r in rows:
             n += 1
@@ -198,12 +197,8 @@ class Runner:
                     for row in produced:
                         out[row[0]] = row
             if n % flush_every == 0:
-                self._settle({}, last, flush_every)
-                if progress:
-                    progress(flush_every)
-        self._settle({}, last, n % flush_every)
-        if progress:
-            progress(n % flush_every)
+                self._settle({}, last, flush_every, progress)
+        self._settle({}, last, n % flush_every, progress)
         return n
 
     # -- the SQLite log's raw rows: (position, tenant, stream, version, event_id, event_type, schema_version,
@@ -224,8 +219,7 @@ class Runner:
             for t in p.handles:
                 routes.setdefault(t, []).append(p)
         start = {name: int(pos or 0) for name, pos in self.start.items()}
-        current = {(t, cls.schema_version) for t in routes if (cls := event_class(t)) is not None}
-        current |= {(t, 1) for t in routes if event_class(t) is None}
+        current = _current_versions(routes)
         chain_start = start["chain"] if log_p is not None else None
         heads: dict[str, list[Any]] = {}
         sha = hashlib.sha256
@@ -260,12 +254,8 @@ class Runner:
                         e = Env(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], data, f"{pos:016d}")
                     self._apply_stream(p, r[2], e)
             if n % flush_every == 0:
-                self._settle(heads, last, flush_every)
-                if progress:
-                    progress(flush_every)
-        self._settle(heads, last, n % flush_every)
-        if progress:
-            progress(n % flush_every)
+                self._settle(heads, last, flush_every, progress)
+        self._settle(heads, last, n % flush_every, progress)
         return n
 
     def _chain_head(self, heads: dict[str, list[Any]], tenant: str) -> list[Any]:
@@ -276,7 +266,9 @@ class Runner:
         heads[tenant] = hd
         return hd
 
-    def _settle(self, heads: dict[str, list[Any]], last: int, seen: int) -> None:
+    def _settle(self, heads: dict[str, list[Any]], last: int, seen: int,
+                progress: Callable[[int], None] | None = None) -> None:
+        """Commit what the last ``seen`` rows changed (chain heads, checkpoints, outputs); report progress."""
         for tenant, (n, h, event_id, pos, _) in heads.items():
             if pos:
                 position = f"{pos:016d}"
@@ -290,6 +282,8 @@ class Runner:
                     self.position[p.name] = max(self.position[p.name], position)
                     self.events[p.name] += seen
         self.flush()
+        if progress:
+            progress(seen)
 
     # -- commit
     def flush(self) -> None:
@@ -313,6 +307,11 @@ class Runner:
 
     def cached(self) -> int:
         return sum(len(c) for c in self.cache.values())
+
+
+def _current_versions(event_types: Iterable[str]) -> set[tuple[str, int]]:
+    """(type, schema version) pairs stored in the current shape: rows of any other pair need upcasting."""
+    return {(t, cls.schema_version if (cls := event_class(t)) is not None else 1) for t in event_types}
 
 
 @contextmanager
