@@ -22,8 +22,9 @@ Row = tuple[str, str, str, JSON]
 class Envelope(Protocol):
     """What a stream fold reads of a stored event (StoredEvent, or the shell's lighter tuple on replay).
 
-    The request ids (correlation, causation) and the recording time are not here: no view depends
-    on them, so a replay does not read them. The hash chain covers them (``LogEnvelope``).
+    The request ids (correlation, causation), the recording time and the log position are not here:
+    no view depends on them (a stream fold orders by ``version``), so a replay does not build them.
+    The hash chain covers them (``LogEnvelope``).
     """
 
     @property
@@ -42,12 +43,13 @@ class Envelope(Protocol):
     def occurred_at(self) -> str: ...
     @property
     def data(self) -> Mapping[str, Any]: ...
-    @property
-    def position(self) -> str: ...
 
 
 class LogEnvelope(Envelope, Protocol):
     """Every field of a stored event: what a log fold (the hash chain) reads."""
+
+    @property
+    def position(self) -> str: ...
 
     @property
     def recorded_at(self) -> str: ...

@@ -47,7 +47,7 @@ def new_record(e: StoredEvent) -> JSON:
 
 def evolve(state: JSON | None, e: StoredEvent) -> tuple[JSON | None, list[Row]]:
     # One copy per event; handlers change the copy (lists are replaced, never appended to in place).
-    s = dict(state) if state is not None else new_record(e)
+    s = state.copy() if state is not None else new_record(e)
     if HANDLERS[e.event_type](s, e) is None:
         return None, []
     s["events"] = [*s["events"], e.event_id]
@@ -76,8 +76,10 @@ def outcome(s: JSON) -> str:
 @handles("CallStarted")
 def _started(s: JSON, e: StoredEvent) -> JSON | None:
     d = e.data
-    s.update({"t": utc(e.occurred_at), "direction": get(d, "direction", "inbound"), "from": get(d, "from_number"),
-              "to": get(d, "to_number"), "status": get(d, "status", "ringing") or "ringing", "plan": get(d, "plan_id")})
+    s["t"] = utc(e.occurred_at)
+    s["direction"] = get(d, "direction", "inbound")
+    s["from"], s["to"], s["plan"] = get(d, "from_number"), get(d, "to_number"), get(d, "plan_id")
+    s["status"] = get(d, "status", "ringing") or "ringing"
     return s
 
 
@@ -87,12 +89,16 @@ STEP_NEEDLES = ('"verb":"Dial"', '"verb":"Reject"')
 
 @handles("StepDecided")
 def _step(s: JSON, e: StoredEvent) -> JSON | None:
-    verbs = {i.get("verb") for i in e.data.get("instructions") or ()}
-    if "Dial" not in verbs and "Reject" not in verbs:
+    dial = reject = False
+    for i in e.data.get("instructions") or ():
+        verb = i.get("verb")
+        dial = dial or verb == "Dial"
+        reject = reject or verb == "Reject"
+    if not dial and not reject:
         return None  # a menu, a prompt, a hang-up: nothing a CDR records (see STEP_NEEDLES)
-    if "Reject" in verbs:
+    if reject:
         s["rejected"] = True
-    if "Dial" in verbs and e.data.get("awaiting"):
+    if dial and e.data.get("awaiting"):
         inputs = e.data.get("inputs") or {}
         targets = [str(t) for t in inputs.get("targets") or ()]
         s["dialing"] = {"node": get(e.data, "node"), "start": utc(e.occurred_at), "targets": targets}
@@ -108,16 +114,23 @@ def _dial_ended(s: JSON, e: StoredEvent) -> JSON | None:
     talk = float(get(d, "duration", 0) or 0)
     status = str(get(d, "dial_status"))
     answered = status in ANSWERED
-    ring = max(0.0, seconds_between(start, end) - (talk if answered else 0.0))
+    began = datetime.fromisoformat(start) if start and end else None
+    ring = 0.0 if began is None else max(0.0, (datetime.fromisoformat(end) - began).total_seconds())
+    if answered:
+        ring = max(0.0, ring - talk)
     targets = [str(t) for t in (get(d, "targets", []) or pending.get("targets") or [])]
     by = str(get(d, "answered_by")) or (targets[0] if answered and len(targets) == 1 else "")
-    leg = {"node": get(d, "node"), "targets": targets, "status": status, "start": start, "end": end,
-           "ring": ring, "talk": talk if answered else 0.0, "answered_by": by if answered else "",
-           "sid": get(d, "dial_call_sid"), "event": e.event_id}
-    s.update({"legs": [*s["legs"], leg], "dialing": None, "ring": s["ring"] + ring})
+    s["legs"] = [*s["legs"], {"node": get(d, "node"), "targets": targets, "status": status, "start": start,
+                              "end": end, "ring": ring, "talk": talk if answered else 0.0,
+                              "answered_by": by if answered else "", "sid": get(d, "dial_call_sid"),
+                              "event": e.event_id}]
+    s["dialing"] = None
+    s["ring"] = s["ring"] + ring
     if answered:
         s["talk"] = s["talk"] + talk
-        s["answered_at"] = s["answered_at"] or _plus(start, ring)
+        if not s["answered_at"]:
+            at = datetime.fromisoformat(start) if began is None else began
+            s["answered_at"] = (at + timedelta(seconds=ring)).isoformat(timespec="microseconds")
     return s
 
 
@@ -203,10 +216,6 @@ def _picked_up(s: JSON, e: StoredEvent) -> JSON | None:
     s["picked_up_by"] = str(get(e.data, "by"))
     s["answered_at"] = s["answered_at"] or utc(e.occurred_at)
     return s
-
-
-def _plus(stamp: str, seconds: float) -> str:
-    return (datetime.fromisoformat(stamp) + timedelta(seconds=seconds)).isoformat(timespec="microseconds")
 
 
 def is_closed(s: JSON) -> bool:

@@ -63,3 +63,32 @@ def test_an_old_schema_version_is_upcast_before_the_fold(services, tmp_path) -> 
     c = cdrs(services, tmp_path)["CAOLD"]
     # then the fold saw the current shape
     assert (c["from"], c["to"]) == ("+15550002001", "+15550001000")
+
+
+def test_a_dial_whose_start_was_not_seen_rings_zero_seconds_and_answers_at_its_end() -> None:
+    # given a DialEnded with no StepDecided that dialled before it, and a second dial whose reported talk
+    # time is longer than the dial lasted (the gateway's clock and ours disagree)
+    from domain.events import StoredEvent
+    from domain.projections.base import fold_stream
+
+    def ev(v: int, etype: str, at: str, data: dict) -> StoredEvent:  # type: ignore[type-arg]
+        return StoredEvent(tenant_id="demo", stream_id="call-CAX", version=v, event_id=f"x-{v}", event_type=etype,
+                           schema_version=2 if etype == "CallStarted" else 1, occurred_at=f"2026-11-24T15:{at}+00:00",
+                           recorded_at="", correlation_id="", causation_id="", data=data)
+
+    events = [ev(1, "CallStarted", "00:00.000000", {"from_number": "+1555", "to_number": "+1556"}),
+              ev(2, "DialEnded", "00:30.000000", {"node": "a", "dial_status": "completed", "duration": 12,
+                                                  "targets": ["101"]}),
+              ev(3, "StepDecided", "00:40.000000", {"awaiting": True, "node": "b", "inputs": {"targets": [102]},
+                                                    "instructions": [{"verb": "Dial"}]}),
+              ev(4, "DialEnded", "00:45.000000", {"node": "b", "dial_status": "completed", "duration": 9})]
+    # when they are folded
+    c = fold_stream(calls.projection(), events)
+    assert c is not None
+    # then the first leg has no ring time and was answered when it ended; the second rang max(0, 5 - 9) = 0 s
+    first, second = c["legs"]
+    assert (first["start"], first["ring"], first["answered_by"]) == (first["end"], 0.0, "101")
+    assert c["answered_at"] == "2026-11-24T15:00:30.000000+00:00"
+    assert (second["start"], second["ring"], second["talk"], second["targets"]) == (
+        "2026-11-24T15:00:40.000000+00:00", 0.0, 9.0, ["102"])
+    assert (c["ring"], c["talk"], c["events"]) == (0.0, 21.0, ["x-1", "x-2", "x-3", "x-4"])

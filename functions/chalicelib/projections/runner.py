@@ -30,8 +30,9 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency; json 
 
 Env = namedtuple("Env", "tenant_id stream_id version event_id event_type schema_version occurred_at recorded_at "
                         "correlation_id causation_id data position")
-ViewEnv = namedtuple("ViewEnv", "tenant_id stream_id version event_id event_type schema_version occurred_at data position")
+ViewEnv = namedtuple("ViewEnv", "tenant_id stream_id version event_id event_type schema_version occurred_at data")
 """What a stream fold reads (domain.projections.base.Envelope): the replay of the views reads no more."""
+_tuple_new = tuple.__new__  # builds a ViewEnv without namedtuple's Python-level __new__ (the replay's hot path)
 
 
 def current_data(event_type: str, schema_version: int, data: Any) -> Any:
@@ -51,7 +52,9 @@ class Runner:
         self.use_checkpoints = use_checkpoints
         self.max_cached = max_cached
         self.cache: dict[str, dict[str, JSON]] = {p.name: {} for p in self.projections}
-        self.dirty: dict[str, dict[str, str]] = {p.name: {} for p in self.projections}
+        self.dirty: dict[str, dict[str, str | int]] = {p.name: {} for p in self.projections}
+        """Per projection, the streams changed since the last flush -> the log position that last changed
+        each (a string, or the int the replay loop had at hand, formatted only when written)."""
         self.rows: dict[str, dict[str, Row]] = {p.name: {} for p in self.projections}
         self.position: dict[str, str] = {}
         self.events: dict[str, int] = {}
@@ -182,7 +185,7 @@ class Runner:
                         data = loads(r[8])
                         if (r[5], r[6]) not in current:  # an older schema version: upcast (rare)
                             data = current_data(r[5], r[6], data)
-                        e = ViewEnv(r[1], stream, version, r[4], r[5], r[6], r[7], data, f"{pos:016d}")
+                        e = _tuple_new(ViewEnv, (r[1], stream, version, r[4], r[5], r[6], r[7], data))
                     state = cache.get(stream)
                     if state is None:
                         if not (fresh and version == 1):
@@ -193,7 +196,7 @@ class Runner:
                     if new is not None:
                         new["v"] = version
                         cache[stream] = new
-                        dirty[stream] = e.position
+                        dirty[stream] = pos
                     for row in produced:
                         out[row[0]] = row
             if n % flush_every == 0:
@@ -291,7 +294,8 @@ class Runner:
         for p in self.projections:
             name, cache = p.name, self.cache[p.name]
             closed = p.closed if isinstance(p, StreamProjection) else _never
-            states = [(key, cache[key], closed(cache[key]), pos) for key, pos in self.dirty[name].items()]
+            states = [(key, doc, closed(doc), pos if type(pos) is str else f"{pos:016d}")
+                      for key, pos in self.dirty[name].items() for doc in (cache[key],)]
             writes[name] = (states, list(self.rows[name].values()), self.position[name], self.events[name])
         self.store.commit(writes)
         for p in self.projections:
