@@ -36,3 +36,16 @@ class EventStore(Protocol):
     def read_log(self, tenant_id: str | None, after: str = "", limit: int = 1000) -> list[StoredEvent]:
         """A tenant's events (all tenants if None) in log order, after an opaque position cursor."""
         ...
+
+    # Snapshots are a cache of a stream's fold, kept beside the streams and never in the log: a
+    # reader always loads the events after the snapshot's version, so an old one costs time, not
+    # correctness. ``schema`` names the shape of ``doc_json``; a reader ignores one it does not know.
+
+    def load_snapshot(self, stream_id: str) -> tuple[int, str, str] | None:
+        """The stream's stored snapshot as (version, schema, JSON text), or None if it has none."""
+        ...
+
+    def save_snapshot(self, stream_id: str, version: int, schema: str, doc_json: str) -> None:
+        """Keep this snapshot if its version is newer than the stored one's, else change nothing
+        (a conditional write: racing savers never raise, and the newest version survives)."""
+        ...

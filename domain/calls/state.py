@@ -6,8 +6,9 @@ SequenceNumber order (gateways deliver them out of order); each request id answe
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import singledispatch
 from typing import Any
 
@@ -127,3 +128,54 @@ def fold(events: Iterable[DomainEvent], state: CallState | None = None) -> CallS
     for e in events:
         s = evolve(e, s)
     return s
+
+
+# A persisted snapshot is read by code that may be newer than the code that wrote it: the schema
+# names both a manual version (bump it when a field keeps its name but changes meaning) and a hash
+# of CallState's fields with their declared types, so any change of shape invalidates old snapshots.
+SNAPSHOT_VERSION = 1
+SNAPSHOT_SCHEMA = "callstate-{}-{}".format(SNAPSHOT_VERSION, hashlib.sha256(
+    ",".join(f"{f.name}:{f.type}" for f in fields(CallState)).encode()).hexdigest()[:12])
+_TUPLES = frozenset({"last_instructions", "digits"})  # tuple fields come back from JSON lists as tuples
+_TUPLE_VALUES = frozenset({"responses"})  # mappings whose values are tuples
+_DEFAULT = CallState()
+
+
+def to_snapshot(state: CallState) -> dict[str, Any]:
+    """The state as plain JSON data (tuples as lists, mappings as dicts); ``from_snapshot`` inverts it."""
+    return {f.name: _plain(getattr(state, f.name)) for f in fields(CallState)}
+
+
+def from_snapshot(doc: Mapping[str, Any]) -> CallState:
+    """The state ``to_snapshot`` wrote; a missing, extra or mistyped field is a ValueError naming it."""
+    names = {f.name for f in fields(CallState)}
+    if not isinstance(doc, Mapping) or set(doc) != names:
+        got = set(doc) if isinstance(doc, Mapping) else type(doc).__name__
+        raise ValueError(f"call state snapshot has fields {got!r}, expected {sorted(names)!r}")
+    values: dict[str, Any] = {}
+    for name in names:
+        value, default = doc[name], getattr(_DEFAULT, name)
+        if name in _TUPLES:
+            value = tuple(_checked(name, value, list))
+        elif name in _TUPLE_VALUES:
+            value = {k: tuple(_checked(f"{name}.{k}", v, list)) for k, v in _checked(name, value, dict).items()}
+        elif isinstance(default, Mapping):
+            value = dict(_checked(name, value, dict))
+        else:
+            value = _checked(name, value, type(default))
+        values[name] = value
+    return CallState(**values)
+
+
+def _checked(name: str, value: Any, kind: type) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"call state snapshot field {name!r} is {type(value).__name__}, expected {kind.__name__}")
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import uuid
 from collections.abc import Iterator
@@ -144,3 +145,57 @@ def test_loading_after_a_version_returns_only_newer_events(store: EventStore) ->
     newer, version = store.load("s", after_version=1)
     assert [e.version for e in newer] == [2, 3] and version == 3
     assert store.load("s", after_version=3) == ([], 3)
+
+
+def test_a_stream_without_a_snapshot_has_none(store: EventStore) -> None:
+    assert store.load_snapshot("call-none") is None
+
+
+def test_a_saved_snapshot_loads_back_as_written(store: EventStore) -> None:
+    doc = '{"state":{"status":"in-progress","digits":["1"]},"seen":["r1"],"text":"héllo"}'
+    store.save_snapshot("call-a", 12, "callstate-1-abc", doc)
+    assert store.load_snapshot("call-a") == (12, "callstate-1-abc", doc)
+    assert store.load_snapshot("call-b") is None
+
+
+def test_a_newer_snapshot_replaces_the_stored_one(store: EventStore) -> None:
+    store.save_snapshot("call-a", 10, "s1", '{"v":10}')
+    store.save_snapshot("call-a", 20, "s2", '{"v":20}')
+    assert store.load_snapshot("call-a") == (20, "s2", '{"v":20}')
+
+
+def test_an_older_or_equal_snapshot_changes_nothing_and_does_not_raise(store: EventStore) -> None:
+    store.save_snapshot("call-a", 20, "s2", '{"v":20}')
+    store.save_snapshot("call-a", 10, "s1", '{"v":10}')
+    store.save_snapshot("call-a", 20, "other", '{"v":"again"}')
+    assert store.load_snapshot("call-a") == (20, "s2", '{"v":20}')
+
+
+def test_snapshots_are_not_events_of_the_stream_or_the_log(store: EventStore) -> None:
+    store.append("call-a", [ev("call-a", 1)], 0)
+    store.save_snapshot("call-a", 1, "s1", "{}")
+    assert store.load("call-a")[1] == 1 and store.stream_version("call-a") == 1
+    assert [(e.stream_id, e.version) for e in store.read_log(None)] == [("call-a", 1)]
+
+
+def test_concurrent_snapshot_savers_in_any_order_leave_the_newest(store: EventStore) -> None:
+    versions = list(range(1, 25))
+    random.Random(7).shuffle(versions)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def save(mine: list[int]) -> None:
+        barrier.wait()
+        try:
+            for v in mine:
+                store.save_snapshot("call-race", v, "s", f'{{"v":{v}}}')
+        except BaseException as exc:  # an older save must be a no-op, never an error
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(versions[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.load_snapshot("call-race") == (24, "s", '{"v":24}')

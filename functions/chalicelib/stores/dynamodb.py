@@ -4,6 +4,8 @@ Invariant: every put is conditional on ``attribute_not_exists`` of its (stream, 
 batch goes in one TransactWriteItems, so two writers at the same expected version cannot both
 win and a batch is never half-written. A global index (tenant, log_key) replays a tenant's log
 in time order; log_key = recorded_at # stream # version is also the opaque position cursor.
+Snapshots live in a separate table ``<table>-snapshots`` (one item per stream, replaced only by a
+newer version), so the events table's stream, and the projections fed by it, never see them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -54,10 +56,28 @@ def _model(table: str, host: str | None, region: str) -> type[Model]:
         data = UnicodeAttribute()
         by_tenant = TenantLog()
 
-    EventItem.Meta.region = region  # type: ignore[attr-defined]
+    return _located(EventItem, host, region)
+
+
+def _snapshot_model(table: str, host: str | None, region: str) -> type[Model]:
+    class SnapshotItem(Model):
+        class Meta:
+            table_name = f"{table}-snapshots"
+            billing_mode = "PAY_PER_REQUEST"
+
+        stream_id = UnicodeAttribute(hash_key=True)
+        version = NumberAttribute()
+        schema = UnicodeAttribute()
+        doc = UnicodeAttribute()
+
+    return _located(SnapshotItem, host, region)
+
+
+def _located(model: type[Model], host: str | None, region: str) -> type[Model]:
+    model.Meta.region = region
     if host:
-        EventItem.Meta.host = host  # type: ignore[attr-defined]
-    return EventItem
+        model.Meta.host = host
+    return model
 
 
 class DynamoDBEventStore:
@@ -67,9 +87,12 @@ class DynamoDBEventStore:
         self.host = host
         self.region = region
         self.model = _model(table, host, region)
+        self.snapshots = _snapshot_model(table, host, region)
         self._connection = Connection(region=region, host=host)
-        if create and not self.model.exists():
-            self.model.create_table(wait=True)
+        if create:
+            for model in (self.model, self.snapshots):
+                if not model.exists():
+                    model.create_table(wait=True)
 
     def load(self, stream_id: str, after_version: int = 0) -> tuple[list[StoredEvent], int]:
         condition = self.model.version > after_version if after_version else None
@@ -110,6 +133,23 @@ class DynamoDBEventStore:
         items = self.model.by_tenant.query(tenant_id, range_key_condition=condition, limit=limit,
                                            scan_index_forward=True)
         return [_event(i) for i in items][:limit]
+
+    def load_snapshot(self, stream_id: str) -> tuple[int, str, str] | None:
+        # An eventually consistent read is enough: an older snapshot only means more events to load.
+        try:
+            item = self.snapshots.get(stream_id)
+        except self.snapshots.DoesNotExist:
+            return None
+        return int(item.version), str(item.schema), str(item.doc)
+
+    def save_snapshot(self, stream_id: str, version: int, schema: str, doc_json: str) -> None:
+        item = self.snapshots
+        try:
+            item(stream_id, version=version, schema=schema, doc=doc_json).save(
+                condition=item.stream_id.does_not_exist() | (item.version < version))
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise  # a newer snapshot is already stored: nothing to do; anything else is a real error
 
     def _item(self, e: StoredEvent) -> Model:
         return self.model(e.stream_id, e.version, tenant_id=e.tenant_id, log_key=log_key(e), event_id=e.event_id,

@@ -16,6 +16,7 @@ class InMemoryEventStore:
         self._streams: dict[str, list[StoredEvent]] = {}
         self._log: list[StoredEvent] = []
         self._ids: set[str] = set()
+        self._snapshots: dict[str, tuple[int, str, str]] = {}
         self._lock = threading.Lock()
 
     def load(self, stream_id: str, after_version: int = 0) -> tuple[list[StoredEvent], int]:
@@ -43,3 +44,12 @@ class InMemoryEventStore:
     def read_log(self, tenant_id: str | None, after: str = "", limit: int = 1000) -> list[StoredEvent]:
         out = [e for e in self._log if e.position > after and (tenant_id is None or e.tenant_id == tenant_id)]
         return out[:limit]
+
+    def load_snapshot(self, stream_id: str) -> tuple[int, str, str] | None:
+        return self._snapshots.get(stream_id)
+
+    def save_snapshot(self, stream_id: str, version: int, schema: str, doc_json: str) -> None:
+        with self._lock:
+            stored = self._snapshots.get(stream_id)
+            if stored is None or version > stored[0]:
+                self._snapshots[stream_id] = (version, schema, doc_json)

@@ -32,7 +32,17 @@ CREATE TABLE IF NOT EXISTS events (
   UNIQUE (stream_id, version)
 );
 CREATE INDEX IF NOT EXISTS events_by_tenant ON events (tenant_id, position);
+CREATE TABLE IF NOT EXISTS snapshots (
+  stream_id TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  schema TEXT NOT NULL,
+  doc TEXT NOT NULL
+);
 """
+# One statement: the row is replaced only by a newer version, whoever commits first.
+SAVE_SNAPSHOT = ("INSERT INTO snapshots (stream_id, version, schema, doc) VALUES (?, ?, ?, ?) "
+                 "ON CONFLICT(stream_id) DO UPDATE SET version = excluded.version, schema = excluded.schema, "
+                 "doc = excluded.doc WHERE excluded.version > snapshots.version")
 COLUMNS = ("tenant_id, stream_id, version, event_id, event_type, schema_version, occurred_at, recorded_at, "
            "correlation_id, causation_id, data")
 
@@ -131,6 +141,14 @@ class SQLiteEventStore:
                 f"SELECT position, {COLUMNS} FROM events WHERE tenant_id = ? AND position > ? "
                 "ORDER BY position LIMIT ?", (tenant_id, start, limit)).fetchall()
         return [_row(r) for r in rows]
+
+    def load_snapshot(self, stream_id: str) -> tuple[int, str, str] | None:
+        row = self._conn().execute("SELECT version, schema, doc FROM snapshots WHERE stream_id = ?",
+                                   (stream_id,)).fetchone()
+        return (int(row[0]), str(row[1]), str(row[2])) if row else None
+
+    def save_snapshot(self, stream_id: str, version: int, schema: str, doc_json: str) -> None:
+        self._conn().execute(SAVE_SNAPSHOT, (stream_id, version, schema, doc_json))
 
     def close(self) -> None:
         self._stop.set()
