@@ -134,26 +134,35 @@ def fold(events: Iterable[DomainEvent], state: CallState | None = None) -> CallS
 # names both a manual version (bump it when a field keeps its name but changes meaning) and a hash
 # of CallState's fields with their declared types, so any change of shape invalidates old snapshots.
 SNAPSHOT_VERSION = 1
-SNAPSHOT_SCHEMA = "callstate-{}-{}".format(SNAPSHOT_VERSION, hashlib.sha256(
-    ",".join(f"{f.name}:{f.type}" for f in fields(CallState)).encode()).hexdigest()[:12])
+
+
+def snapshot_schema(cls: type, version: int = SNAPSHOT_VERSION) -> str:
+    """``callstate-<version>-<hash of the dataclass's field names and declared types>``."""
+    shape = ",".join(f"{f.name}:{f.type}" for f in fields(cls))
+    return f"callstate-{version}-{hashlib.sha256(shape.encode()).hexdigest()[:12]}"
+
+
+SNAPSHOT_SCHEMA = snapshot_schema(CallState)
 _TUPLES = frozenset({"last_instructions", "digits"})  # tuple fields come back from JSON lists as tuples
 _TUPLE_VALUES = frozenset({"responses"})  # mappings whose values are tuples
 _DEFAULT = CallState()
+_NAMES = tuple(f.name for f in fields(CallState))
 
 
 def to_snapshot(state: CallState) -> dict[str, Any]:
     """The state as plain JSON data (tuples as lists, mappings as dicts); ``from_snapshot`` inverts it."""
-    return {f.name: _plain(getattr(state, f.name)) for f in fields(CallState)}
+    return {name: _plain(getattr(state, name)) for name in _NAMES}
 
 
 def from_snapshot(doc: Mapping[str, Any]) -> CallState:
     """The state ``to_snapshot`` wrote; a missing, extra or mistyped field is a ValueError naming it."""
-    names = {f.name for f in fields(CallState)}
-    if not isinstance(doc, Mapping) or set(doc) != names:
-        got = set(doc) if isinstance(doc, Mapping) else type(doc).__name__
-        raise ValueError(f"call state snapshot has fields {got!r}, expected {sorted(names)!r}")
+    if not isinstance(doc, Mapping):
+        raise ValueError(f"call state snapshot is {type(doc).__name__}, expected an object")
+    if doc.keys() != set(_NAMES):
+        missing, unknown = sorted(set(_NAMES) - doc.keys()), sorted(doc.keys() - set(_NAMES))
+        raise ValueError(f"call state snapshot fields: missing {missing}, unknown {unknown}")
     values: dict[str, Any] = {}
-    for name in names:
+    for name in _NAMES:
         value, default = doc[name], getattr(_DEFAULT, name)
         if name in _TUPLES:
             value = tuple(_checked(name, value, list))

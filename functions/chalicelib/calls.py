@@ -14,6 +14,7 @@ from email.utils import parsedate_to_datetime
 from weakref import WeakKeyDictionary
 
 from chalicelib.bootstrap import Services
+from chalicelib.call_snapshots import SNAPSHOT_EVERY, read_snapshot, write_snapshot
 from chalicelib.effects import run_effects
 from chalicelib.envelopes import decode_all, wrap
 from chalicelib.features import gather_facts, handle_feature_call
@@ -32,11 +33,13 @@ XML = {"Content-Type": "text/xml; charset=utf-8"}
 
 @dataclass(frozen=True, slots=True)
 class Folded:
-    """A call's state as of ``version`` and the request ids already answered."""
+    """A call's state as of ``version`` and the request ids already answered; ``snapshot_version``:
+    the version of the call's newest snapshot this process persisted, read or tried to persist."""
 
     version: int
     state: CallState
     seen: frozenset[str]
+    snapshot_version: int = 0
 
 
 class CallStateCache:
@@ -48,13 +51,17 @@ class CallStateCache:
         self._items: OrderedDict[str, Folded] = OrderedDict()
         self._lock = threading.Lock()
 
-    def load(self, store: EventStore, stream: str) -> Folded:
-        cached = self._items.get(stream) or Folded(0, CallState(), frozenset())
+    def load(self, store: EventStore, stream: str, *, persisted: bool = True) -> Folded:
+        """On a miss, start from the persisted snapshot if ``persisted`` (a new call has none)."""
+        cached = self._items.get(stream)
+        if cached is None:
+            found = read_snapshot(store, stream) if persisted else None
+            cached = Folded(found[0], found[1], found[2], found[0]) if found else _EMPTY
         newer, version = store.load(stream, cached.version)
         if not newer:
             return cached
         state = fold(decode_all(newer), cached.state)
-        return Folded(version, state, cached.seen | {e.correlation_id for e in newer})
+        return Folded(version, state, cached.seen | {e.correlation_id for e in newer}, cached.snapshot_version)
 
     def put(self, stream: str, folded: Folded) -> None:
         with self._lock:
@@ -64,6 +71,7 @@ class CallStateCache:
                 self._items.popitem(last=False)
 
 
+_EMPTY = Folded(0, CallState(), frozenset())
 _caches: WeakKeyDictionary[object, CallStateCache] = WeakKeyDictionary()
 
 
@@ -120,8 +128,9 @@ def handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query: 
         if feature is not None:
             return WebhookResponse(200, feature, XML)
     facts = None
+    persisted = kind != "incoming"  # the first webhook of a call: no snapshot to read yet
     for _ in range(MAX_ATTEMPTS):
-        folded = cache.load(services.store, stream)
+        folded = cache.load(services.store, stream, persisted=persisted)
         state, version = folded.state, folded.version
         if req in folded.seen:  # a redelivery: answer as before, from the events
             return WebhookResponse(200, render_laml([from_json(i) for i in state.responses.get(req, ())], base), XML)
@@ -137,8 +146,15 @@ def handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query: 
                 services.store.append(stream, envelopes, version)
             except ConcurrencyError:
                 tenant = services.tenants.get(tenant_id) or tenant
+                persisted = False  # whatever went wrong, the retry folds the events themselves
                 continue
-            cache.put(stream, Folded(version + len(envelopes), fold(decision.events, state), folded.seen | {req}))
+            done = Folded(version + len(envelopes), fold(decision.events, state), folded.seen | {req},
+                          folded.snapshot_version)
+            if done.version - done.snapshot_version >= SNAPSHOT_EVERY:
+                write_snapshot(services.store, stream, done.version, done.state, done.seen)
+                # Counted as written even if it failed: a broken snapshot table is not retried per webhook.
+                done = Folded(done.version, done.state, done.seen, done.version)
+            cache.put(stream, done)
             run_effects(services, tenant, envelopes)  # after the append only; never raises
         return WebhookResponse(200, render_laml(decision.instructions, base), XML)
     return WebhookResponse(503, "busy, try again\n", {"Retry-After": "1", "Content-Type": "text/plain"})

@@ -1,0 +1,53 @@
+"""Persisted call-state snapshots: (CallState, request ids seen) at a stream version.
+
+Invariant: a snapshot is only a cache. It is written after a successful append, from the state
+that append produced, so it is the fold of exactly the events up to its version; a reader always
+loads the events after that version. A snapshot of another schema, or one that does not parse,
+is never used, and nothing here lets a webhook fail.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from chalicelib.stores import dumps, loads
+from domain.calls.state import SNAPSHOT_SCHEMA, CallState, from_snapshot, to_snapshot
+from domain.ports import EventStore
+
+SNAPSHOT_EVERY = 10  # events between two snapshots of a call written by one process
+# The stored document also holds the seen request ids: its layout is part of the schema.
+SCHEMA = f"{SNAPSHOT_SCHEMA}+seen1"
+
+log = logging.getLogger("vpbx.snapshots")
+
+
+def read_snapshot(store: EventStore, stream: str) -> tuple[int, CallState, frozenset[str]] | None:
+    """(version, state, seen) from the stream's snapshot; None if there is none usable."""
+    try:
+        found = store.load_snapshot(stream)
+    except Exception:  # the snapshot table being unreachable costs a full fold, not the webhook
+        log.warning("could not read the snapshot of %s; folding its events from the start", stream, exc_info=True)
+        return None
+    if found is None:
+        return None
+    version, schema, text = found
+    if schema != SCHEMA:  # written by code of another shape: ignore it, the next save replaces it
+        return None
+    try:
+        doc = loads(text)
+        seen = doc["seen"]
+        if not isinstance(seen, list) or not all(isinstance(r, str) for r in seen):
+            raise ValueError("seen is not a list of request ids")
+        return version, from_snapshot(doc["state"]), frozenset(seen)
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("ignoring the corrupt snapshot of %s at version %d: %s", stream, version, exc)
+        return None
+
+
+def write_snapshot(store: EventStore, stream: str, version: int, state: CallState, seen: frozenset[str]) -> None:
+    """Persist the fold at ``version``; a failure is logged and ignored (the events stay the truth)."""
+    try:
+        doc = dumps({"state": to_snapshot(state), "seen": sorted(seen)})
+        store.save_snapshot(stream, version, SCHEMA, doc)
+    except Exception:
+        log.warning("could not save the snapshot of %s at version %d", stream, version, exc_info=True)

@@ -1,0 +1,226 @@
+"""A new process (a fresh Lambda container) answers a call from its persisted snapshot plus the
+events after it, exactly as a process that folded every event would."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import sqlite3
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import orjson
+import pytest
+
+from chalicelib.bootstrap import Services, bootstrap
+from chalicelib.call_snapshots import SCHEMA, SNAPSHOT_EVERY
+from chalicelib.calls import WebhookResponse
+from chalicelib.envelopes import decode_all
+from chalicelib.settings import Settings
+from chalicelib.stores.sqlite import SQLiteEventStore
+from domain.calls.state import fold, from_snapshot
+from tests.conftest import FakeClock, Gateway, call_params
+
+SID = "CA" + "7" * 32
+STREAM = f"call-{SID}"
+MENU_STEP = {"node": "menu", "step": "2"}
+
+
+class SpyingStore(SQLiteEventStore):
+    """The real SQLite store, noting which versions loads start after and how snapshots are used."""
+
+    def __init__(self, path: str, *, snapshots: bool = True, saving_fails: bool = False) -> None:
+        super().__init__(path)
+        self.loads_after: list[int] = []
+        self.snapshot_reads = 0
+        self.snapshot_saves = 0
+        self.snapshots = snapshots
+        self.saving_fails = saving_fails
+
+    def load(self, stream_id: str, after_version: int = 0):  # type: ignore[no-untyped-def]
+        if stream_id == STREAM:  # not the tenant's stream
+            self.loads_after.append(after_version)
+        return super().load(stream_id, after_version)
+
+    def load_snapshot(self, stream_id: str) -> tuple[int, str, str] | None:
+        self.snapshot_reads += 1
+        return super().load_snapshot(stream_id) if self.snapshots else None
+
+    def save_snapshot(self, stream_id: str, version: int, schema: str, doc_json: str) -> None:
+        self.snapshot_saves += 1
+        if self.saving_fails:
+            raise sqlite3.OperationalError("disk I/O error")
+        super().save_snapshot(stream_id, version, schema, doc_json)
+
+
+def process(settings: Settings, clock: FakeClock, name: str, **spy: bool) -> Gateway:
+    """A new process on the same database: its own store object, so its own empty call-state cache."""
+    counter = itertools.count(1)
+    store = SpyingStore(settings.sqlite_path, **spy)
+    return Gateway(bootstrap(settings, store, clock=clock, ids=lambda: f"{name}-{next(counter)}"))
+
+
+def spy(gw: Gateway) -> SpyingStore:
+    store = gw.services.store
+    assert isinstance(store, SpyingStore)
+    return store
+
+
+def status(gw: Gateway, seq: int) -> WebhookResponse:
+    return gw.post("status", call_params(SID, CallStatus="in-progress", SequenceNumber=str(seq)))
+
+
+def press(gw: Gateway, digits: str, menu: WebhookResponse | None = None) -> WebhookResponse:
+    """Digits for the menu ``menu`` answered with (the first menu if None)."""
+    params = call_params(SID, CallStatus="in-progress", Digits=digits)
+    if menu is None:
+        return gw.post("voice", params, dict(MENU_STEP))
+    (action,) = re.findall(r'<Gather action="([^"]+)"', menu.body)
+    return gw.follow(action, params)
+
+
+def call_of_25_webhooks(gw: Gateway) -> WebhookResponse:
+    """The menu, one "no input" retry of it, then 23 status callbacks; returns the retry's answer."""
+    assert "For sales, press 1" in gw.post("voice", call_params(SID)).body
+    again = press(gw, "")
+    for seq in range(1, 24):
+        status(gw, seq)
+    return again
+
+
+def copy_database(settings: Settings, to: Path) -> Settings:
+    src, dst = sqlite3.connect(settings.sqlite_path), sqlite3.connect(to)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return replace(settings, sqlite_path=str(to))
+
+
+def events_after(gw: Gateway, version: int) -> list[tuple[str, dict[str, object]]]:
+    stored, _ = gw.services.store.load(STREAM, version)
+    return [(e.event_type, dict(e.data)) for e in stored]
+
+
+def test_a_new_process_reads_the_snapshot_and_only_the_events_after_it_and_answers_the_same(
+        services: Services, settings: Settings, clock: FakeClock, tmp_path: Path) -> None:
+    # given a call that had 25 webhooks in one process, which wrote snapshots as it went
+    first = process(settings, clock, "p1")
+    menu = call_of_25_webhooks(first)
+    assert spy(first).snapshot_reads == 0  # its first webhook was a new call: nothing to read
+    version = first.services.store.stream_version(STREAM)
+    snapshot_version, schema, _ = first.services.store.load_snapshot(STREAM) or (0, "", "")
+    assert schema == SCHEMA and 0 < snapshot_version <= version < snapshot_version + SNAPSHOT_EVERY
+    # and an identical copy of the database for a process that ignores snapshots
+    folding = process(copy_database(settings, tmp_path / "copy.sqlite"), clock, "p2", snapshots=False)
+    cold = process(settings, clock, "p2")
+    # when the next webhook of the call reaches each new process
+    from_snapshot_answer, folded_answer = press(cold, "2", menu), press(folding, "2", menu)
+    # then the snapshot's process asked only for the events after the snapshot's version
+    assert spy(cold).snapshot_reads == 1 and spy(cold).loads_after == [snapshot_version]
+    assert spy(folding).loads_after == [0]
+    # and both answered and recorded exactly the same
+    assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in from_snapshot_answer.body
+    assert from_snapshot_answer == folded_answer
+    assert events_after(cold, version) == events_after(folding, version) != []
+
+
+def test_a_redelivered_webhook_is_recognised_after_a_cold_start_from_a_snapshot(
+        services: Services, settings: Settings, clock: FakeClock) -> None:
+    # given a call whose menu retry was answered long before its latest snapshot
+    first = process(settings, clock, "p1")
+    again = call_of_25_webhooks(first)
+    version = first.services.store.stream_version(STREAM)
+    assert (first.services.store.load_snapshot(STREAM) or (0,))[0] > 3
+    # when the gateway redelivers that retry to a new process
+    cold = process(settings, clock, "p2")
+    redelivered = press(cold, "")
+    # then it answers as before, from the snapshot, and writes nothing
+    assert spy(cold).snapshot_reads == 1 and spy(cold).loads_after[0] > 0
+    assert redelivered == again and "For sales, press 1" in again.body
+    assert cold.services.store.stream_version(STREAM) == version
+
+
+@pytest.mark.parametrize(("schema", "doc", "warned"), [
+    (SCHEMA, "{not json", True),
+    (SCHEMA, '{"state": {"status": "in-progress"}, "seen": []}', True),
+    (SCHEMA, '{"state": null}', True),
+    ("callstate-0-0123456789ab+seen1", '{"state": {}, "seen": []}', False),
+])
+def test_a_snapshot_of_another_schema_or_corrupt_is_ignored_and_the_call_goes_on(
+        services: Services, settings: Settings, clock: FakeClock, caplog: pytest.LogCaptureFixture,
+        schema: str, doc: str, warned: bool) -> None:
+    # given a call of 25 webhooks whose stored snapshot is then damaged or written by other code
+    menu = call_of_25_webhooks(process(settings, clock, "p1"))
+    with sqlite3.connect(settings.sqlite_path) as db:
+        assert db.execute("UPDATE snapshots SET schema = ?, doc = ? WHERE stream_id = ?",
+                          (schema, doc, STREAM)).rowcount == 1
+    # when a new process handles the next webhook
+    cold = process(settings, clock, "p2")
+    with caplog.at_level(logging.WARNING, logger="vpbx.snapshots"):
+        answer = press(cold, "2", menu)
+    # then it folded every event instead, answered correctly, and said so only for a corrupt one
+    assert answer.status == 200 and "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in answer.body
+    assert spy(cold).loads_after == [0]
+    assert ("corrupt snapshot of " + STREAM in caplog.text) is warned
+    # and its own snapshot, of the current schema, replaced the bad one
+    version, new_schema, text = cold.services.store.load_snapshot(STREAM) or (0, "", "")
+    assert (version, new_schema) == (cold.services.store.stream_version(STREAM), SCHEMA)
+    assert from_snapshot(orjson.loads(text)["state"]) == fold(decode_all(cold.services.store.load(STREAM)[0]))
+
+
+def test_a_failing_snapshot_save_is_logged_and_the_webhooks_still_succeed(
+        services: Services, settings: Settings, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    # given a process whose snapshot writes fail
+    broken = process(settings, clock, "p1", saving_fails=True)
+    # when a call has 25 webhooks there
+    with caplog.at_level(logging.WARNING, logger="vpbx.snapshots"):
+        answer = press(broken, "2", call_of_25_webhooks(broken))
+    # then every webhook was answered, the failure was logged, and it was not retried on every webhook
+    assert "<Sip>sip:103@" in answer.body
+    assert "could not save the snapshot of " + STREAM in caplog.text
+    version = broken.services.store.stream_version(STREAM)
+    assert 1 <= spy(broken).snapshot_saves <= version // SNAPSHOT_EVERY
+    assert broken.services.store.load_snapshot(STREAM) is None
+
+
+def test_two_processes_racing_on_one_call_stay_correct(
+        services: Services, settings: Settings, clock: FakeClock) -> None:
+    # given a call started in one process, and two processes with their own caches on the same store
+    menu = process(settings, clock, "p0").post("voice", call_params(SID))
+    racers = [process(settings, clock, f"p{i}") for i in (1, 2)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def run(gw: Gateway, seqs: range) -> None:
+        barrier.wait()
+        try:
+            for seq in seqs:
+                assert status(gw, seq).status == 200
+        except BaseException as exc:
+            errors.append(exc)
+
+    # when both handle status callbacks of the call at the same time (each sees the other's events
+    # only by reloading after a conflict, and each writes snapshots)
+    threads = [threading.Thread(target=run, args=(gw, range(i, 41, 2))) for i, gw in zip((1, 2), racers, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    # then every callback is in the stream once
+    stored, version = services.store.load(STREAM)
+    changes = [e for e in stored if e.event_type == "CallStatusChanged"]
+    assert sorted(e.data["sequence_number"] for e in changes) == list(range(1, 41))
+    # and the surviving snapshot is the exact fold of the events up to its version
+    snapshot_version, schema, text = services.store.load_snapshot(STREAM) or (0, "", "")
+    assert schema == SCHEMA and version - SNAPSHOT_EVERY < snapshot_version <= version
+    doc = orjson.loads(text)
+    assert from_snapshot(doc["state"]) == fold(decode_all(stored[:snapshot_version]))
+    assert set(doc["seen"]) == {e.correlation_id for e in stored[:snapshot_version]}
+    # and a third process answers the next webhook from it as a full fold would
+    cold = process(settings, clock, "p3")
+    assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in press(cold, "2", menu).body
+    assert spy(cold).loads_after == [snapshot_version]
+    assert fold(decode_all(services.store.load(STREAM)[0])).awaiting == "support"
