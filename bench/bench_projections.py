@@ -162,6 +162,22 @@ def replay(log_path: str, out_path: str) -> tuple[int, int, float, float, int]:
     return events, folded, wall, took, peak
 
 
+def replay_split(log_path: str, out_path: str, jobs: int) -> tuple[int, float, float]:
+    """`vpbx replay --jobs N`: the views rebuilt by N processes, one share of the streams each. Returns the
+    events, the wall time, and the CPU time of this process and its children together."""
+    from chalicelib.projections.replay import replay as replay_views
+
+    log, out = SQLiteEventStore(log_path), SQLiteProjectionStore(out_path)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started, cpu = time.perf_counter(), time.process_time()
+    result = replay_views(log, out, jobs=jobs)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    took = time.process_time() - cpu + (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
+    log.close()
+    return result.events, wall, took
+
+
 def chain(log_path: str, out_path: str) -> tuple[int, float]:
     """Chaining a log that was never chained (what the follower does as events arrive), for the record."""
     log = SQLiteEventStore(log_path)
@@ -208,6 +224,13 @@ def main() -> int:
         for n, t in results[1:]:
             print(f"scaling {base_n:,} -> {n:,} events: x{n / base_n:.0f} events took x{t / base_t:.1f} CPU time "
                   f"(linear would be x{n / base_n:.0f})")
+        jobs = os.cpu_count() or 1
+        if jobs > 1:
+            single_wall = wall
+            n, wall, took = replay_split(log_path, f"{tmp}/split.sqlite", jobs)
+            print(f"the same {n:,} events split over {jobs} processes (vpbx replay --jobs {jobs}): wall {wall:.2f} s "
+                  f"= {n / wall:,.0f} events/s ({single_wall / wall:.2f}x one process), CPU {took:.2f} s in all "
+                  f"= {n / took:,.0f} events/s per core (process start-up included)")
         n, took = chain(log_path, f"{tmp}/chain.sqlite")
         print(f"hash chain over the same {n:,} events from nothing (the follower's job, not replay's): "
               f"{n / took:,.0f} events/s per core")

@@ -162,3 +162,92 @@ def _events(services):  # type: ignore[no-untyped-def]
         if len(page) < 7:
             return
         after = page[-1].position
+
+
+def test_a_replay_split_across_processes_builds_the_same_bytes_and_checkpoints(services, gateway, clock,
+                                                                              capsys) -> None:  # type: ignore[no-untyped-def]
+    # given a day of calls rebuilt by one process
+    scripted_day(Calls(gateway, clock))
+    assert main(["replay", "--quiet"]) == 0
+    one = capsys.readouterr().out
+    out = projection_store(services)
+    single = dump(out)
+    checkpoints = {n: out.checkpoint(n) for n in ("calls", "agents", "queues", "callbacks")}
+    # when two and three processes rebuild it, each folding its share of the streams
+    for jobs in ("2", "3"):
+        assert main(["replay", "--quiet", "--jobs", jobs]) == 0
+        split = capsys.readouterr().out
+        # then the outputs are the same bytes, with the same digests, and the follower finds nothing to fold
+        assert dump(out) == single and digests(split) == digests(one)
+        assert re.search(r"replayed (\d+) events", split).group(1) == re.search(r"replayed (\d+) events", one).group(1)  # type: ignore[union-attr]
+        assert all(out.checkpoint(n)[0] >= checkpoints[n][0] for n in checkpoints)
+    # and following the log afterwards changes no view (it only chains what was not chained yet)
+    catch_up(services)
+    views = b"".join(line for n in checkpoints for line in out.dump(n))
+    assert views == b"".join(line for line in single.splitlines(keepends=True) if not line.startswith(b"states\tdemo"))
+
+
+def test_the_shares_of_a_split_replay_cover_every_stream_once(services, gateway, clock) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.projections.log import view_rows
+
+    scripted_day(Calls(gateway, clock))
+    every = [r[0] for r in view_rows(services.store, None, "", {})]
+    only = {"CallStarted": None, "CallStatusChanged": None, "CallerQueued": None, "AgentLoggedIn": None}
+    for n in (2, 3, 5):
+        shares = [[r for r in view_rows(services.store, None, "", only, (k, n))] for k in range(n)]
+        positions = sorted(r[0] for share in shares for r in share)
+        assert positions == sorted(r[0] for r in view_rows(services.store, None, "", only))
+        streams = [{r[2] for r in share} for share in shares]
+        assert all(not (a & b) for i, a in enumerate(streams) for b in streams[i + 1:])  # a stream in one share
+    assert every == []  # no type asked for: no row
+
+
+def test_a_bad_job_count_is_refused_naming_the_option(services) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["replay", "--quiet", "--jobs", "0"])
+
+
+def test_a_one_tenant_replay_leaves_other_tenants_events_to_the_follower(services, gateway, clock, capsys) -> None:  # type: ignore[no-untyped-def]
+    from domain.events import StoredEvent
+
+    def call(tenant: str, call_sid: str) -> None:
+        at = "2026-11-24T15:00:00.000000+00:00"
+        events = [StoredEvent(tenant_id=tenant, stream_id=f"call-{call_sid}", version=v, event_id=f"{call_sid}-{v}",
+                              event_type=t, schema_version=s, occurred_at=at, recorded_at=at, correlation_id="r",
+                              causation_id="r", data=d)
+                  for v, t, s, d in ((1, "CallStarted", 2, {"from_number": "+1555", "to_number": "+1556"}),
+                                     (2, "CallStatusChanged", 1, {"status": "completed", "duration": 3}))]
+        services.store.append(f"call-{call_sid}", events, 0)
+
+    # given the projections followed up to here
+    Calls(gateway, clock).inbound(sid(1), "+15550002001", "2", ring=8, talk=95)
+    catch_up(services)
+    # and, before the follower's next pass, a call of another tenant and one of the demo tenant
+    call("other", "CAOTHER")
+    call("demo", "CADEMO")
+    # when the demo tenant alone is rebuilt, and then the follower runs
+    assert main(["replay", "--quiet", "--tenant", "demo"]) == 0
+    capsys.readouterr()
+    catch_up(services)
+    # then the other tenant's call was not skipped
+    out = projection_store(services)
+    assert [c["sid"] for c in out.states("calls", "other")] == ["CAOTHER"]
+    assert {c["sid"] for c in out.states("calls", "demo")} == {sid(1), "CADEMO"}
+
+
+def test_a_share_that_fails_fails_the_split_replay_naming_it(services, gateway, clock, capsys) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    # given a log with a row whose data is not JSON (written behind the store's back)
+    Calls(gateway, clock).inbound(sid(1), "+15550002001", "2", ring=8, talk=95)
+    services.store._conn().execute(
+        "INSERT INTO events (tenant_id, stream_id, version, event_id, event_type, schema_version, occurred_at, "
+        "recorded_at, correlation_id, causation_id, data) VALUES ('demo', 'call-CABAD', 1, 'bad-1', 'CallStarted', 2, "
+        "'2026-11-24T15:00:00+00:00', '2026-11-24T15:00:00+00:00', 'r', 'r', '{not json')")
+    # when it is replayed in two processes, then the replay fails and says which share and why
+    with pytest.raises(SystemExit, match=r"replay share \d of 2 failed: JSONDecodeError"):
+        main(["replay", "--quiet", "--jobs", "2"])
+    # and no checkpoint claims the rebuild is done
+    assert projection_store(services).checkpoint("calls") == ("", 0)

@@ -116,7 +116,7 @@ class DynamoDBProjectionStore:
 
     # -- writing
     def commit(self, writes: Mapping[str, tuple[Sequence[tuple[str, JSON, bool, str]], Iterable[Row], str, int]],
-               ) -> None:
+               checkpoint: bool = True) -> None:
         for name, (states, rows, position, events) in writes.items():
             heads: dict[str, str] = {}
             for key, doc, closed, pos in states:
@@ -140,6 +140,8 @@ class DynamoDBProjectionStore:
                                           "t": t or "-", "pos": position, "doc": dumps(doc)})
             for tenant, pos in heads.items():
                 self._raise_head(name, tenant, pos)
+            if not checkpoint:
+                continue
             current, _ = self.checkpoint(name)
             if position > current:
                 self.table.put_item(Item={"pk": f"checkpoint#{name}", "pos": position, "events": events})

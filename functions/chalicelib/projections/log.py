@@ -66,15 +66,27 @@ def _sqlite_log(store: SQLiteEventStore, tenant: str | None, after: str) -> Iter
 
 
 RowFilter = dict[str, tuple[str, ...] | None]
+Part = tuple[int, int]
+"""(k, n): the k-th of n disjoint shares of the streams, by the last character of the stream id (call
+ids end in hex or UUID digits, so shares are even). Every event of a stream falls in one share, so
+stream folds over the shares, run apart, give exactly the outputs of one run over the whole log."""
 
 
-def _where(tenant: str | None, after: str, only: RowFilter | None) -> tuple[str, list[object]]:
-    """The log rows past ``after`` (of one tenant), narrowed to what the projections use: SQLite skips
-    the rest without building a Python row (a typical log is half menu steps and gathered digits)."""
+def _where(tenant: str | None, after: str, only: RowFilter | None, part: Part | None = None,
+           upto: int = 0) -> tuple[str, list[object]]:
+    """The log rows past ``after`` (of one tenant, up to ``upto``, of one share of the streams), narrowed
+    to what the projections use: SQLite skips the rest without building a Python row (a typical log is
+    half menu steps and gathered digits)."""
     where, args = "position > ?", [int(after or 0)]
+    if upto:
+        where += " AND position <= ?"
+        args.append(upto)
     if tenant is not None:
         where += " AND tenant_id = ?"
         args.append(tenant)
+    if part is not None:
+        where += " AND unicode(substr(stream_id, -1)) % ? = ?"
+        args.extend([part[1], part[0]])
     if only is not None:
         plain = sorted(t for t, needles in only.items() if needles is None)
         terms = []
@@ -97,23 +109,29 @@ def sqlite_rows(store: SQLiteEventStore, tenant: str | None, after: str,
     yield from store._conn().execute(sql, args)
 
 
-def view_rows(store: SQLiteEventStore, tenant: str | None, after: str, only: RowFilter) -> Iterator[tuple[Any, ...]]:
+def view_rows(store: SQLiteEventStore, tenant: str | None, after: str, only: RowFilter, part: Part | None = None,
+              upto: int = 0) -> Iterator[tuple[Any, ...]]:
     """The rows the views fold, with only the columns a stream fold reads (see ``Envelope``)."""
-    where, args = _where(tenant, after, only)
+    where, args = _where(tenant, after, only, part, upto)
     sql = ("SELECT position, tenant_id, stream_id, version, event_id, event_type, schema_version, occurred_at, "
            f"data FROM events WHERE {where} ORDER BY position")
     yield from store._conn().execute(sql, args)
 
 
 def run_log(runner: Runner, store: EventStore, tenant: str | None = None, after: str = "",
-            progress: Callable[[int], None] | None = None) -> int:
+            progress: Callable[[int], None] | None = None, part: Part | None = None, upto: int = 0) -> int:
     """Feed the log past ``after`` to a runner (from SQLite only the rows and columns its projections use;
-    envelopes from anything else); returns how many events were handed to it."""
+    envelopes from anything else); returns how many events were handed to it. ``part`` and ``upto``
+    (one share of the streams, up to a position) exist for the views on SQLite only."""
     if isinstance(store, SQLiteEventStore):
         only = runner.row_filter()
         if only is not None:
-            return runner.run_view_rows(view_rows(store, tenant, after, only), progress=progress)
+            return runner.run_view_rows(view_rows(store, tenant, after, only, part, upto), progress=progress)
+        if part is not None or upto:
+            raise ValueError("a share of the log (part, upto) is for the views; the hash chain reads it all")
         return runner.run_rows(sqlite_rows(store, tenant, after), progress=progress)
+    if part is not None or upto:
+        raise ValueError("a share of the log (part, upto) needs the SQLite log")
     return runner.run(iter_log(store, tenant, after), progress=progress)
 
 
@@ -124,6 +142,11 @@ def count_log(store: EventStore, tenant: str | None = None, after: str = "",
         return None
     where, args = _where(tenant, after, only)
     return int(store._conn().execute(f"SELECT COUNT(*) FROM events WHERE {where}", args).fetchone()[0])
+
+
+def last_position(store: SQLiteEventStore) -> int:
+    """The log's last position now (0 when empty): where a run split across processes stops."""
+    return int(store._conn().execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()[0])
 
 
 def position_before(store: EventStore, recorded_at: str) -> str:

@@ -45,8 +45,9 @@ def current_data(event_type: str, schema_version: int, data: Any) -> Any:
 
 class Runner:
     def __init__(self, store: SQLiteProjectionStore, projections: Sequence[Projection], *, fresh: bool = False,
-                 use_checkpoints: bool = True, max_cached: int = 50_000) -> None:
+                 use_checkpoints: bool = True, write_checkpoints: bool = True, max_cached: int = 50_000) -> None:
         self.store = store
+        self.write_checkpoints = write_checkpoints  # False: a partial run (see SQLiteProjectionStore.commit)
         self.projections = list(projections)
         self.fresh = fresh  # the outputs were just emptied: a stream's first event needs no lookup
         self.use_checkpoints = use_checkpoints
@@ -297,7 +298,7 @@ class Runner:
             states = [(key, doc, closed(doc), pos if type(pos) is str else f"{pos:016d}")
                       for key, pos in self.dirty[name].items() for doc in (cache[key],)]
             writes[name] = (states, list(self.rows[name].values()), self.position[name], self.events[name])
-        self.store.commit(writes)
+        self.store.commit(writes, checkpoint=self.write_checkpoints)
         for p in self.projections:
             cache = self.cache[p.name]
             if len(cache) > self.max_cached:

@@ -119,8 +119,10 @@ class SQLiteProjectionStore:
 
     # -- writing
     def commit(self, writes: Mapping[str, tuple[Sequence[tuple[str, JSON, bool, str]], Iterable[Row], str, int]],
-               ) -> None:
-        """For each projection: (states as (key, doc, closed, pos), rows, checkpoint position, events seen)."""
+               checkpoint: bool = True) -> None:
+        """For each projection: (states as (key, doc, closed, pos), rows, checkpoint position, events seen).
+        ``checkpoint=False`` leaves the checkpoints alone (a partial replay: one tenant, one window, one
+        partition of the streams; moving the checkpoint there would skip other streams' events)."""
         conn = self.conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -131,7 +133,8 @@ class SQLiteProjectionStore:
                      for key, doc, closed, pos in states])
                 conn.executemany("INSERT OR REPLACE INTO rows (projection, key, tenant, t, pos, doc) VALUES (?,?,?,?,?,?)",
                                  [(name, key, tenant, t, position, dumps(doc)) for key, tenant, t, doc in rows])
-                conn.execute("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?)", (name, position, events))
+                if checkpoint:
+                    conn.execute("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?)", (name, position, events))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
