@@ -18,6 +18,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
@@ -178,6 +179,39 @@ def replay_split(log_path: str, out_path: str, jobs: int) -> tuple[int, float, f
     return result.events, wall, took
 
 
+def ceiling(log_path: str, tmp: str) -> float:
+    """What the replay costs with the CDR fold's own work taken away: a first run records what the CDR
+    fold returns for every event, a second returns those recorded results from a dict (same outputs,
+    checked by digest). Returns the CPU seconds of the second run: the floor of this pipeline (reading,
+    decoding, routing, the other folds, writing) in CPython, whatever the CDR fold costs."""
+    import dataclasses
+
+    views = [p for p in all_projections() if p.name not in EVIDENCE]
+    calls = next(p for p in views if p.name == "calls")
+    seen: dict[tuple[str, int], Any] = {}
+
+    def recording(state: Any, e: Any) -> Any:
+        seen[(e.stream_id, e.version)] = result = calls.evolve(state, e)
+        return result
+
+    def recorded(state: Any, e: Any) -> Any:
+        return seen[(e.stream_id, e.version)]
+
+    took, digests = [], []
+    for name, evolve in (("record", recording), ("replayed", recorded)):
+        log = SQLiteEventStore(log_path)
+        out = SQLiteProjectionStore(f"{tmp}/ceiling-{name}.sqlite")
+        runner = Runner(out, [dataclasses.replace(calls, evolve=evolve), *(p for p in views if p is not calls)],
+                        fresh=True)
+        cpu = time.process_time()
+        run_log(runner, log)
+        took.append(time.process_time() - cpu)
+        digests.append(out.digest("calls"))
+        log.close()
+    assert digests[0] == digests[1], "the recorded CDR results must build the same CDRs"
+    return took[1]
+
+
 def chain(log_path: str, out_path: str) -> tuple[int, float]:
     """Chaining a log that was never chained (what the follower does as events arrive), for the record."""
     log = SQLiteEventStore(log_path)
@@ -220,6 +254,11 @@ def main() -> int:
             results.append((n, took))
             print(f"{n:>10,} {folded:>9,} {wall:>7.2f} {took:>7.2f} {n / took:>14,.0f} {took / n * 1e6:>9.2f} "
                   f"{peak:>16,} {rss_mb():>11.0f}")
+            if size == 100_000:
+                without = ceiling(log_path, tmp)
+                print(f"{'':>10} the same {n:,} events with the CDR fold's results recorded beforehand (its own work "
+                      f"removed, same CDRs): {n / without:,.0f} events/s per core, the ceiling of this pipeline; "
+                      f"the CDR fold is {(took - without) / n * 1e6:.1f} of {took / n * 1e6:.1f} us/event")
         base_n, base_t = results[0]
         for n, t in results[1:]:
             print(f"scaling {base_n:,} -> {n:,} events: x{n / base_n:.0f} events took x{t / base_t:.1f} CPU time "
