@@ -143,10 +143,12 @@ def snapshot_schema(cls: type, version: int = SNAPSHOT_VERSION) -> str:
 
 
 SNAPSHOT_SCHEMA = snapshot_schema(CallState)
-_TUPLES = frozenset({"last_instructions", "digits"})  # tuple fields come back from JSON lists as tuples
-_TUPLE_VALUES = frozenset({"responses"})  # mappings whose values are tuples
 _DEFAULT = CallState()
 _NAMES = tuple(f.name for f in fields(CallState))
+_NAME_SET = frozenset(_NAMES)
+# What JSON gives back for each field: tuple fields arrive as lists; ``responses`` maps to tuples.
+_KINDS = {name: type(getattr(_DEFAULT, name)) for name in _NAMES}
+_TUPLE_VALUES = frozenset({"responses"})
 
 
 def to_snapshot(state: CallState) -> dict[str, Any]:
@@ -158,26 +160,28 @@ def from_snapshot(doc: Mapping[str, Any]) -> CallState:
     """The state ``to_snapshot`` wrote; a missing, extra or mistyped field is a ValueError naming it."""
     if not isinstance(doc, Mapping):
         raise ValueError(f"call state snapshot is {type(doc).__name__}, expected an object")
-    if doc.keys() != set(_NAMES):
-        missing, unknown = sorted(set(_NAMES) - doc.keys()), sorted(doc.keys() - set(_NAMES))
+    if doc.keys() != _NAME_SET:
+        missing, unknown = sorted(_NAME_SET - doc.keys()), sorted(doc.keys() - _NAME_SET)
         raise ValueError(f"call state snapshot fields: missing {missing}, unknown {unknown}")
     values: dict[str, Any] = {}
-    for name in _NAMES:
-        value, default = doc[name], getattr(_DEFAULT, name)
-        if name in _TUPLES:
+    for name, kind in _KINDS.items():
+        value = doc[name]
+        if kind is tuple:
             value = tuple(_checked(name, value, list))
         elif name in _TUPLE_VALUES:
-            value = {k: tuple(_checked(f"{name}.{k}", v, list)) for k, v in _checked(name, value, dict).items()}
-        elif isinstance(default, Mapping):
-            value = dict(_checked(name, value, dict))
+            value = {k: tuple(v if type(v) is list else _checked(f"{name}.{k}", v, list))
+                     for k, v in _checked(name, value, dict).items()}
         else:
-            value = _checked(name, value, type(default))
+            _checked(name, value, kind)
         values[name] = value
-    return CallState(**values)
+    # As in ``updated``: a cold webhook builds one of these, so skip the frozen __init__'s setattrs.
+    state = object.__new__(CallState)
+    state.__dict__.update(values)
+    return state
 
 
 def _checked(name: str, value: Any, kind: type) -> Any:
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+    if type(value) is not kind:  # exact: JSON gives exactly these, and a bool is not an int here
         raise ValueError(f"call state snapshot field {name!r} is {type(value).__name__}, expected {kind.__name__}")
     return value
 

@@ -36,9 +36,9 @@ def read_snapshot(store: EventStore, stream: str) -> tuple[int, CallState, froze
     try:
         doc = loads(text)
         seen = doc["seen"]
-        if not isinstance(seen, list) or not all(isinstance(r, str) for r in seen):
-            raise ValueError("seen is not a list of request ids")
-        return version, from_snapshot(doc["state"]), frozenset(seen)
+        if type(seen) is not list:
+            raise ValueError(f"seen is {type(seen).__name__}, not a list of request ids")
+        return version, from_snapshot(doc["state"]), frozenset(seen)  # TypeError if an id is not hashable
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("ignoring the corrupt snapshot of %s at version %d: %s", stream, version, exc)
         return None
