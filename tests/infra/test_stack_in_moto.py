@@ -51,7 +51,8 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     with mock_aws():
-        body = sub_template(["EventsTable", "ProjectionsTable", "BlobBucket", "ApiHandlerRole", "OnEventRecordsRole"])
+        body = sub_template(["EventsTable", "ProjectionsTable", "SnapshotsTable", "BlobBucket", "ApiHandlerRole",
+                             "OnEventRecordsRole"])
         cfn = boto3.client("cloudformation")
         cfn.create_stack(StackName="vpbx", TemplateBody=json.dumps(body), Capabilities=["CAPABILITY_IAM"],
                          Parameters=[{"ParameterKey": "EventsTableName", "ParameterValue": "vpbx-events"}])
@@ -158,6 +159,20 @@ def test_the_event_store_appends_and_loads_on_the_stack_table_with_the_api_role_
     assert [e.version for e in store.read_log(None)] == [1, 2, 3, 4]
     with pytest.raises(ConcurrencyError):
         store.append("call-CA" + "a" * 32, events[-1:], 3)
+
+
+def test_call_snapshots_are_saved_and_read_on_the_stack_snapshot_table_with_the_api_role_only(
+        stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given the stack's snapshot table (named after the events table), with the API Lambda's permissions
+    assert stack.resources["SnapshotsTable"] == f"{stack.table}-snapshots"
+    as_role(stack, "ApiHandlerRole", monkeypatch, stack.resources["SnapshotsTable"])
+    store = DynamoDBEventStore(stack.table, region=REGION)
+    # when a snapshot is saved, then an older one
+    store.save_snapshot("call-CA1", 20, "callstate-1-x", '{"v":20}')
+    store.save_snapshot("call-CA1", 10, "callstate-1-x", '{"v":10}')
+    # then the newer one is read back, and a call without one has none
+    assert store.load_snapshot("call-CA1") == (20, "callstate-1-x", '{"v":20}')
+    assert store.load_snapshot("call-CA2") is None
 
 
 def test_the_api_role_cannot_do_more_than_the_app_needs(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,7 +27,7 @@ def test_no_role_is_granted_a_wildcard_action_or_every_resource() -> None:
 
 
 def test_lambda_roles_reach_only_the_tables_indexes_stream_and_blob_prefix_of_this_stack() -> None:
-    allowed = {"EventsTable", "ProjectionsTable", "BlobBucket", "EventsTable.StreamArn"}
+    allowed = {"EventsTable", "ProjectionsTable", "SnapshotsTable", "BlobBucket", "EventsTable.StreamArn"}
     for role, st in statements():
         if role not in ("ApiHandlerRole", "OnEventRecordsRole") or st["Sid"] in ("Logs", "Mail"):
             continue

@@ -11,9 +11,10 @@ newer version), so the events table's stream, and the projections fed by it, nev
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -25,6 +26,7 @@ from domain.events import StoredEvent
 from domain.ports import ConcurrencyError
 
 MAX_TRANSACTION_ITEMS = 100
+SNAPSHOT_TTL = timedelta(days=7)  # a call's snapshot is rewritten while it goes on; then DynamoDB expires it
 
 
 def _model(table: str, host: str | None, region: str) -> type[Model]:
@@ -69,6 +71,7 @@ def _snapshot_model(table: str, host: str | None, region: str) -> type[Model]:
         version = NumberAttribute()
         schema = UnicodeAttribute()
         doc = UnicodeAttribute()
+        expires = TTLAttribute()
 
     return _located(SnapshotItem, host, region)
 
@@ -145,7 +148,7 @@ class DynamoDBEventStore:
     def save_snapshot(self, stream_id: str, version: int, schema: str, doc_json: str) -> None:
         item = self.snapshots
         try:
-            item(stream_id, version=version, schema=schema, doc=doc_json).save(
+            item(stream_id, version=version, schema=schema, doc=doc_json, expires=SNAPSHOT_TTL).save(
                 condition=item.stream_id.does_not_exist() | (item.version < version))
         except PutError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
