@@ -8,6 +8,7 @@ import logging
 import re
 import sqlite3
 import threading
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,42 +18,55 @@ import pytest
 from chalicelib.bootstrap import Services, bootstrap
 from chalicelib.call_snapshots import SCHEMA, SNAPSHOT_EVERY
 from chalicelib.calls import WebhookResponse
+from chalicelib.demo import seed_demo
 from chalicelib.envelopes import decode_all
 from chalicelib.settings import Settings
+from chalicelib.stores.dynamodb import DynamoDBEventStore
 from chalicelib.stores.sqlite import SQLiteEventStore
 from domain.calls.state import fold, from_snapshot
-from tests.conftest import FakeClock, Gateway, call_params
+from tests.conftest import TOKEN, FakeClock, Gateway, call_params
 
 SID = "CA" + "7" * 32
 STREAM = f"call-{SID}"
 MENU_STEP = {"node": "menu", "step": "2"}
 
 
-class SpyingStore(SQLiteEventStore):
-    """The real SQLite store, noting which versions loads start after and how snapshots are used."""
+class Spying:
+    """Mixed into a real store: notes which versions the call's loads start after and how
+    snapshots are used; can pretend there are none, or fail every save."""
 
-    def __init__(self, path: str, *, snapshots: bool = True, saving_fails: bool = False) -> None:
-        super().__init__(path)
-        self.loads_after: list[int] = []
-        self.snapshot_reads = 0
-        self.snapshot_saves = 0
-        self.snapshots = snapshots
-        self.saving_fails = saving_fails
+    loads_after: list[int]
+    snapshot_reads = 0
+    snapshot_saves = 0
+    snapshots = True
+    saving_fails = False
 
     def load(self, stream_id: str, after_version: int = 0):  # type: ignore[no-untyped-def]
         if stream_id == STREAM:  # not the tenant's stream
             self.loads_after.append(after_version)
-        return super().load(stream_id, after_version)
+        return super().load(stream_id, after_version)  # type: ignore[misc]
 
     def load_snapshot(self, stream_id: str) -> tuple[int, str, str] | None:
         self.snapshot_reads += 1
-        return super().load_snapshot(stream_id) if self.snapshots else None
+        return super().load_snapshot(stream_id) if self.snapshots else None  # type: ignore[misc,no-any-return]
 
     def save_snapshot(self, stream_id: str, version: int, schema: str, doc_json: str) -> None:
         self.snapshot_saves += 1
         if self.saving_fails:
             raise sqlite3.OperationalError("disk I/O error")
-        super().save_snapshot(stream_id, version, schema, doc_json)
+        super().save_snapshot(stream_id, version, schema, doc_json)  # type: ignore[misc]
+
+
+class SpyingStore(Spying, SQLiteEventStore):
+    def __init__(self, path: str, *, snapshots: bool = True, saving_fails: bool = False) -> None:
+        super().__init__(path)
+        self.loads_after, self.snapshots, self.saving_fails = [], snapshots, saving_fails
+
+
+class SpyingDynamoDBStore(Spying, DynamoDBEventStore):
+    def __init__(self, table: str, host: str) -> None:
+        super().__init__(table, host=host, create=True)
+        self.loads_after = []
 
 
 def process(settings: Settings, clock: FakeClock, name: str, **spy: bool) -> Gateway:
@@ -62,9 +76,9 @@ def process(settings: Settings, clock: FakeClock, name: str, **spy: bool) -> Gat
     return Gateway(bootstrap(settings, store, clock=clock, ids=lambda: f"{name}-{next(counter)}"))
 
 
-def spy(gw: Gateway) -> SpyingStore:
+def spy(gw: Gateway) -> Spying:
     store = gw.services.store
-    assert isinstance(store, SpyingStore)
+    assert isinstance(store, Spying)
     return store
 
 
@@ -224,3 +238,28 @@ def test_two_processes_racing_on_one_call_stay_correct(
     assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in press(cold, "2", menu).body
     assert spy(cold).loads_after == [snapshot_version]
     assert fold(decode_all(services.store.load(STREAM)[0])).awaiting == "support"
+
+
+def test_on_dynamodb_a_new_container_starts_from_the_snapshot_table(
+        settings: Settings, clock: FakeClock, dynamodb_url: str) -> None:
+    # given a call of 25 webhooks handled by one container on DynamoDB
+    table = f"snap-{uuid.uuid4().hex[:8]}"
+
+    def container(name: str) -> Gateway:
+        counter = itertools.count(1)
+        store = SpyingDynamoDBStore(table, dynamodb_url)
+        return Gateway(bootstrap(replace(settings, store="dynamodb", dynamodb_table=table, dynamodb_url=dynamodb_url),
+                                 store, clock=clock, ids=lambda: f"{name}-{next(counter)}"))
+
+    first = container("c1")
+    seed_demo(first.services.tenants, TOKEN)
+    menu = call_of_25_webhooks(first)
+    snapshot_version, schema, _ = first.services.store.load_snapshot(STREAM) or (0, "", "")
+    assert schema == SCHEMA and snapshot_version > 0
+    # when the next webhook reaches a new container
+    cold = container("c2")
+    answer = press(cold, "2", menu)
+    # then it read the snapshot, loaded only newer events, and answered as the call requires
+    assert spy(cold).loads_after == [snapshot_version]
+    assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in answer.body
+    assert fold(decode_all(cold.services.store.load(STREAM)[0])).awaiting == "support"
