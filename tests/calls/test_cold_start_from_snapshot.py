@@ -263,3 +263,18 @@ def test_on_dynamodb_a_new_container_starts_from_the_snapshot_table(
     assert spy(cold).loads_after == [snapshot_version]
     assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in answer.body
     assert fold(decode_all(cold.services.store.load(STREAM)[0])).awaiting == "support"
+
+
+def test_a_snapshot_ahead_of_its_stream_costs_one_retry_not_the_call(
+        services: Services, settings: Settings, clock: FakeClock) -> None:
+    # given a call whose snapshot claims a version the stream never reached (events lost or restored)
+    menu = call_of_25_webhooks(process(settings, clock, "p1"))
+    with sqlite3.connect(settings.sqlite_path) as db:
+        db.execute("UPDATE snapshots SET version = 999 WHERE stream_id = ?", (STREAM,))
+    # when a new process handles the next webhook
+    cold = process(settings, clock, "p2")
+    answer = press(cold, "2", menu)
+    # then the append at version 999 was refused and the retry folded the events themselves
+    assert spy(cold).loads_after == [999, 0]
+    assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in answer.body
+    assert fold(decode_all(cold.services.store.load(STREAM)[0])).awaiting == "support"
