@@ -45,6 +45,13 @@ class EventStore(Protocol):
         """The stream's stored snapshot as (version, schema, JSON text), or None if it has none."""
         ...
 
+    def load_from_snapshot(self, stream_id: str) -> tuple[tuple[int, str, str] | None, list[StoredEvent], int]:
+        """What a reader holding nothing of the stream needs: its snapshot (as ``load_snapshot``, None
+        also when it could not be read), the events after the snapshot's version (all of them without
+        one; an adapter may return older ones too, which the reader skips), and the stream's version as
+        ``load`` gives it. An adapter may fetch the snapshot and the events at the same time."""
+        ...
+
     def save_snapshot(self, stream_id: str, version: int, schema: str, doc_json: str) -> None:
         """Keep this snapshot if its version is newer than the stored one's, else change nothing
         (a conditional write: racing savers never raise, and the newest version survives)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib.stores import dumps, loads
+from chalicelib.stores import dumps, loads, read_snapshot_or_none
 from domain.calls.state import SNAPSHOT_SCHEMA, CallState, from_snapshot, to_snapshot
 from domain.ports import EventStore
 
@@ -23,11 +23,12 @@ log = logging.getLogger("vpbx.snapshots")
 
 def read_snapshot(store: EventStore, stream: str) -> tuple[int, CallState, frozenset[str]] | None:
     """(version, state, seen) from the stream's snapshot; None if there is none usable."""
-    try:
-        found = store.load_snapshot(stream)
-    except Exception:  # the snapshot table being unreachable costs a full fold, not the webhook
-        log.warning("could not read the snapshot of %s; folding its events from the start", stream, exc_info=True)
-        return None
+    return usable(stream, read_snapshot_or_none(store, stream))
+
+
+def usable(stream: str, found: tuple[int, str, str] | None) -> tuple[int, CallState, frozenset[str]] | None:
+    """(version, state, seen) from a stored snapshot (version, schema, JSON); None if it is of another
+    schema or does not parse (logged: it is ignored, and the next save replaces it)."""
     if found is None:
         return None
     version, schema, text = found

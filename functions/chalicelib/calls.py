@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 from weakref import WeakKeyDictionary
 
 from chalicelib.bootstrap import Services
-from chalicelib.call_snapshots import SNAPSHOT_EVERY, read_snapshot, write_snapshot
+from chalicelib.call_snapshots import SNAPSHOT_EVERY, usable, write_snapshot
 from chalicelib.effects import run_effects
 from chalicelib.envelopes import decode_all, wrap
 from chalicelib.features import gather_facts, handle_feature_call
@@ -22,6 +22,7 @@ from chalicelib.laml import render_laml
 from chalicelib.signatures import public_url, verify_request
 from chalicelib.webhook_input import BadWebhook, parse_body, request_id, validate
 from domain.calls.state import CallState, fold
+from domain.events import StoredEvent
 from domain.instructions import from_json
 from domain.ports import ConcurrencyError, EventStore
 from domain.routing.engine import Callback, decide
@@ -54,14 +55,11 @@ class CallStateCache:
     def load(self, store: EventStore, stream: str, *, persisted: bool = True) -> Folded:
         """On a miss, start from the persisted snapshot if ``persisted`` (a new call has none)."""
         cached = self._items.get(stream)
-        if cached is None:
-            found = read_snapshot(store, stream) if persisted else None
-            cached = Folded(found[0], found[1], found[2], found[0]) if found else _EMPTY
-        newer, version = store.load(stream, cached.version)
-        if not newer:
-            return cached
-        state = fold(decode_all(newer), cached.state)
-        return Folded(version, state, cached.seen | {e.correlation_id for e in newer}, cached.snapshot_version)
+        if cached is None and persisted:
+            return _from_snapshot(store, stream)
+        base = cached or _EMPTY
+        newer, version = store.load(stream, base.version)
+        return _topped_up(base, newer, version)
 
     def put(self, stream: str, folded: Folded) -> None:
         with self._lock:
@@ -72,6 +70,27 @@ class CallStateCache:
 
 
 _EMPTY = Folded(0, CallState(), frozenset())
+
+
+def _topped_up(base: Folded, newer: list[StoredEvent], version: int) -> Folded:
+    if not newer:
+        return base
+    state = fold(decode_all(newer), base.state)
+    return Folded(version, state, base.seen | {e.correlation_id for e in newer}, base.snapshot_version)
+
+
+def _from_snapshot(store: EventStore, stream: str) -> Folded:
+    """A call this process holds nothing of: its persisted snapshot and the events after it (read
+    together where the store can), else every event."""
+    found, events, version = store.load_from_snapshot(stream)
+    snapshot = usable(stream, found)
+    if snapshot is not None:
+        at, state, seen = snapshot
+        newer = [e for e in events if e.version > at]
+        return _topped_up(Folded(at, state, seen, at), newer, max(version, at))
+    if events and events[0].version != 1:  # only the events after a snapshot we cannot use: read them all
+        events, version = store.load(stream, 0)
+    return _topped_up(_EMPTY, events, version)
 _caches: WeakKeyDictionary[object, CallStateCache] = WeakKeyDictionary()
 
 

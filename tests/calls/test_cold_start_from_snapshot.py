@@ -15,6 +15,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from chalicelib import calls as calls_module
 from chalicelib.bootstrap import Services, bootstrap
 from chalicelib.call_snapshots import SCHEMA, SNAPSHOT_EVERY
 from chalicelib.calls import WebhookResponse
@@ -174,9 +175,10 @@ def test_a_snapshot_of_another_schema_or_corrupt_is_ignored_and_the_call_goes_on
     cold = process(settings, clock, "p2")
     with caplog.at_level(logging.WARNING, logger="vpbx.snapshots"):
         answer = press(cold, "2", menu)
-    # then it folded every event instead, answered correctly, and said so only for a corrupt one
+    # then it folded every event instead (having read those after the snapshot first: SQLite reads the
+    # snapshot, then the events after it), answered correctly, and said so only for a corrupt one
     assert answer.status == 200 and "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in answer.body
-    assert spy(cold).loads_after == [0]
+    assert spy(cold).loads_after == [20, 0]
     assert ("corrupt snapshot of " + STREAM in caplog.text) is warned
     # and its own snapshot, of the current schema, replaced the bad one
     version, new_schema, text = cold.services.store.load_snapshot(STREAM) or (0, "", "")
@@ -241,7 +243,7 @@ def test_two_processes_racing_on_one_call_stay_correct(
 
 
 def test_on_dynamodb_a_new_container_starts_from_the_snapshot_table(
-        settings: Settings, clock: FakeClock, dynamodb_url: str) -> None:
+        settings: Settings, clock: FakeClock, dynamodb_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # given a call of 25 webhooks handled by one container on DynamoDB
     table = f"snap-{uuid.uuid4().hex[:8]}"
 
@@ -258,9 +260,15 @@ def test_on_dynamodb_a_new_container_starts_from_the_snapshot_table(
     assert schema == SCHEMA and snapshot_version > 0
     # when the next webhook reaches a new container
     cold = container("c2")
+    folded: list[int] = []
+    real_decode = calls_module.decode_all
+    monkeypatch.setattr(calls_module, "decode_all", lambda events: folded.extend(e.version for e in events) or
+                        real_decode(events))
     answer = press(cold, "2", menu)
-    # then it read the snapshot, loaded only newer events, and answered as the call requires
-    assert spy(cold).loads_after == [snapshot_version]
+    # then it read the snapshot and the whole stream at once (one Query, beside the GetItem), folded only
+    # the events after the snapshot, and answered as the call requires
+    assert spy(cold).loads_after == [0] and spy(cold).snapshot_reads == 1
+    assert folded and min(folded) > snapshot_version
     assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in answer.body
     assert fold(decode_all(cold.services.store.load(STREAM)[0])).awaiting == "support"
 
@@ -278,3 +286,30 @@ def test_a_snapshot_ahead_of_its_stream_costs_one_retry_not_the_call(
     assert spy(cold).loads_after == [999, 0]
     assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in answer.body
     assert fold(decode_all(cold.services.store.load(STREAM)[0])).awaiting == "support"
+
+
+def test_on_dynamodb_the_snapshot_and_the_events_are_read_at_the_same_time(dynamodb_url: str) -> None:
+    # given a DynamoDB store whose snapshot read and stream Query each wait until the other has begun
+    # (read one after the other, in either order, one of them would time out)
+    store = DynamoDBEventStore(f"snap-{uuid.uuid4().hex[:8]}", host=dynamodb_url, create=True)
+    store.save_snapshot(STREAM, 3, SCHEMA, "{}")
+    get_started, query_started = threading.Event(), threading.Event()
+    overlapped: list[bool] = []
+    real_get, real_load = store.load_snapshot, store.load
+
+    def slow_get(stream_id: str) -> tuple[int, str, str] | None:
+        get_started.set()
+        overlapped.append(query_started.wait(timeout=10))
+        return real_get(stream_id)
+
+    def load(stream_id: str, after_version: int = 0):  # type: ignore[no-untyped-def]
+        query_started.set()
+        overlapped.append(get_started.wait(timeout=10))
+        return real_load(stream_id, after_version)
+
+    store.load_snapshot = slow_get  # type: ignore[method-assign]
+    store.load = load  # type: ignore[method-assign]
+    # when a new container reads the call
+    found, events, version = store.load_from_snapshot(STREAM)
+    # then both reads were in flight together, and the snapshot came back
+    assert overlapped == [True, True] and found == (3, SCHEMA, "{}") and (events, version) == ([], 0)

@@ -178,6 +178,20 @@ def test_snapshots_are_not_events_of_the_stream_or_the_log(store: EventStore) ->
     assert [(e.stream_id, e.version) for e in store.read_log(None)] == [("call-a", 1)]
 
 
+def test_a_reader_holding_nothing_gets_the_snapshot_and_at_least_the_events_after_it(store: EventStore) -> None:
+    # given a stream of four events, without a snapshot and then with one at version 2
+    store.append("call-a", [ev("call-a", v) for v in range(1, 5)], 0)
+    # then without a snapshot every event comes back
+    found, events, version = store.load_from_snapshot("call-a")
+    assert found is None and [e.version for e in events] == [1, 2, 3, 4] and version == 4
+    # and with one, the snapshot and the events after it (an adapter may return older ones too)
+    store.save_snapshot("call-a", 2, "s1", '{"n":2}')
+    found, events, version = store.load_from_snapshot("call-a")
+    assert found == (2, "s1", '{"n":2}') and version == 4
+    assert [e.version for e in events if e.version > 2] == [3, 4]
+    assert [e.version for e in events] in ([3, 4], [1, 2, 3, 4])
+
+
 def test_concurrent_snapshot_savers_in_any_order_leave_the_newest(store: EventStore) -> None:
     versions = list(range(1, 25))
     random.Random(7).shuffle(versions)

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 
-from chalicelib.stores import check_batch
+from chalicelib.stores import check_batch, snapshot_then_events
 from domain.events import StoredEvent
 from domain.ports import ConcurrencyError
 
@@ -47,6 +47,9 @@ class InMemoryEventStore:
 
     def load_snapshot(self, stream_id: str) -> tuple[int, str, str] | None:
         return self._snapshots.get(stream_id)
+
+    def load_from_snapshot(self, stream_id: str) -> tuple[tuple[int, str, str] | None, list[StoredEvent], int]:
+        return snapshot_then_events(self, stream_id)
 
     def save_snapshot(self, stream_id: str, version: int, schema: str, doc_json: str) -> None:
         with self._lock:

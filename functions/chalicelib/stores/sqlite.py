@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from chalicelib.stores import check_batch, dumps, loads
+from chalicelib.stores import check_batch, dumps, loads, snapshot_then_events
 from domain.events import StoredEvent
 from domain.ports import ConcurrencyError
 
@@ -146,6 +146,9 @@ class SQLiteEventStore:
         row = self._conn().execute("SELECT version, schema, doc FROM snapshots WHERE stream_id = ?",
                                    (stream_id,)).fetchone()
         return (int(row[0]), str(row[1]), str(row[2])) if row else None
+
+    def load_from_snapshot(self, stream_id: str) -> tuple[tuple[int, str, str] | None, list[StoredEvent], int]:
+        return snapshot_then_events(self, stream_id)
 
     def save_snapshot(self, stream_id: str, version: int, schema: str, doc_json: str) -> None:
         self._conn().execute(SAVE_SNAPSHOT, (stream_id, version, schema, doc_json))
