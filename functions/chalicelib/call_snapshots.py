@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib.stores import dumps, loads, read_snapshot_or_none
+from chalicelib.stores import dumps, loads
 from domain.calls.state import SNAPSHOT_SCHEMA, CallState, from_snapshot, to_snapshot
 from domain.ports import EventStore
 
@@ -19,11 +19,6 @@ SNAPSHOT_EVERY = 10  # events between two snapshots of a call written by one pro
 SCHEMA = f"{SNAPSHOT_SCHEMA}+seen1"
 
 log = logging.getLogger("vpbx.snapshots")
-
-
-def read_snapshot(store: EventStore, stream: str) -> tuple[int, CallState, frozenset[str]] | None:
-    """(version, state, seen) from the stream's snapshot; None if there is none usable."""
-    return usable(stream, read_snapshot_or_none(store, stream))
 
 
 def usable(stream: str, found: tuple[int, str, str] | None) -> tuple[int, CallState, frozenset[str]] | None:

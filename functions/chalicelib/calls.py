@@ -91,6 +91,8 @@ def _from_snapshot(store: EventStore, stream: str) -> Folded:
     if events and events[0].version != 1:  # only the events after a snapshot we cannot use: read them all
         events, version = store.load(stream, 0)
     return _topped_up(_EMPTY, events, version)
+
+
 _caches: WeakKeyDictionary[object, CallStateCache] = WeakKeyDictionary()
 
 
