@@ -81,6 +81,11 @@ def test_replaying_one_tenant_or_one_window_leaves_the_same_outputs(services, ga
     assert dump(out) == full
     assert main(["replay", "--quiet", "--from", "2026-11-24", "--to", "2026-11-25"]) == 0
     assert dump(out) == full
+    # and the same, split across two processes
+    assert main(["replay", "--quiet", "--jobs", "2", "--tenant", "demo"]) == 0
+    assert dump(out) == full
+    assert main(["replay", "--quiet", "--jobs", "2", "--from", "2026-11-24", "--to", "2026-11-25"]) == 0
+    assert dump(out) == full
     assert "replayed" in capsys.readouterr().out
 
 
