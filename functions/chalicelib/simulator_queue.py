@@ -25,7 +25,7 @@ from chalicelib.callcenter.streams import agent_stream, load_callbacks, load_eve
 from chalicelib.callcenter.webhooks import handle_callcenter
 from chalicelib.calls import handle_webhook
 from chalicelib.gateway_api import RecordingGateway
-from chalicelib.signatures import twilio_signature
+from chalicelib.signatures import public_url, twilio_signature
 from domain.tenant import PlanPublished, TenantConfigured
 
 TOKEN = "sim-token"
@@ -154,9 +154,10 @@ class QueueSimulation:
             raise RuntimeError(f"{endpoint} answered {status}: {body}")
         return body
 
-    def voice(self, endpoint: str, params: dict[str, str]) -> str:
-        url = f"{self.services.settings.public_url}/webhooks/{self.tenant}/{endpoint}"
-        resp = handle_webhook(self.services, tenant_id=self.tenant, endpoint=endpoint, query={},
+    def voice(self, endpoint: str, params: dict[str, str], query: dict[str, str] | None = None) -> str:
+        query = query or {}
+        url = public_url(self.services.settings.public_url, f"/webhooks/{self.tenant}/{endpoint}", query)
+        resp = handle_webhook(self.services, tenant_id=self.tenant, endpoint=endpoint, query=query,
                               headers=self._sign(url, params), body=urlencode(params).encode(),
                               content_type="application/x-www-form-urlencoded")
         return resp.body
@@ -179,8 +180,20 @@ class QueueSimulation:
     def hold(self, c: Caller, laml: str) -> None:
         if "<Record" in laml:
             c.outcome = "voicemail"
+            self.leave_message(c, laml)
         elif "<Conference" in laml and c.talking_until < 0:
             self.bridged(c)
+
+    def leave_message(self, c: Caller, laml: str) -> None:
+        """The caller leaves a 20 s message and hangs up: the gateway posts the recording to the <Record>'s action,
+        then reports the call completed."""
+        found = re.search(r'<Record[^>]*action="([^"]+)"', laml)
+        if found:
+            parts = urlsplit(found.group(1).replace("&amp;", "&"))
+            self.voice(parts.path.rsplit("/", 1)[-1], self.caller_params(
+                c, RecordingUrl=f"https://gateway.sim.invalid/recordings/RE{c.sid[2:]}", RecordingSid=f"RE{c.sid[2:]}",
+                RecordingDuration="20"), dict(parse_qsl(parts.query)))
+        self.voice("status", self.caller_params(c, "completed", SequenceNumber="9"))
 
     def bridged(self, c: Caller) -> None:
         c.talking_until = self.elapsed() + self.s.talk_seconds
@@ -196,6 +209,8 @@ class QueueSimulation:
             if c.plan == "callback" and waited >= 30:
                 c.plan = "gone"
                 self.callcenter(c.hold_url, self.caller_params(c, Digits="1"))
+                # vpbx says goodbye and hangs up; the gateway then reports the call completed, as for any call
+                self.voice("status", self.caller_params(c, "completed", SequenceNumber="9"))
                 continue
             if c.plan == "abandon" and waited >= 45:
                 c.plan = "gone"

@@ -18,3 +18,20 @@ def test_the_command_prints_the_numbers(tmp_path, capsys) -> None:  # type: igno
                  "--sqlite", str(tmp_path / "cmd.sqlite")])
     out = capsys.readouterr().out
     assert code == 0 and "callers=8 agents=2" in out and "lost=0" in out and "double_booked=0" in out
+
+
+def test_every_simulated_call_ends_as_the_gateway_ends_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Callers who ask for a call-back or leave a message hang up too: the gateway reports each call
+    completed, and a voicemail caller's recording reaches the <Record>'s action first."""
+    services = virtual_services(str(tmp_path / "sim.sqlite"))
+    report = simulate_queue(services, Scenario(callers=40, agents=4, seed=5))
+    assert report.outcomes["called_back"] and report.outcomes["voicemail"]  # this seed has both
+    conn = services.store._conn()
+
+    def streams(where: str) -> set[str]:
+        return {s for (s,) in conn.execute(f"SELECT stream_id FROM events WHERE stream_id LIKE 'call-%' AND {where}")}
+
+    calls = streams("1")
+    assert len(calls) == 40
+    assert streams("""event_type = 'CallStatusChanged' AND instr(data, '"status":"completed"')""") == calls
+    assert len(streams("event_type = 'VoicemailLeft'")) == report.outcomes["voicemail"]
