@@ -56,3 +56,8 @@ class EventStore(Protocol):
         """Keep this snapshot if its version is newer than the stored one's, else change nothing
         (a conditional write: racing savers never raise, and the newest version survives)."""
         ...
+
+    def drop_snapshot(self, stream_id: str, version: int) -> None:
+        """Forget the stream's snapshot if its version is at most ``version`` (a newer one, saved by a
+        racing writer, stays); a stream without one is not an error. For a call that has ended."""
+        ...

@@ -40,6 +40,15 @@ def usable(stream: str, found: tuple[int, str, str] | None) -> tuple[int, CallSt
         return None
 
 
+def drop_snapshot(store: EventStore, stream: str, version: int) -> None:
+    """A call that has ended needs no snapshot (a late webhook folds its events): forget it, so the
+    snapshots stay as many as the calls in progress. A failure is logged and ignored."""
+    try:
+        store.drop_snapshot(stream, version)
+    except Exception:
+        log.warning("could not drop the snapshot of %s at version %d", stream, version, exc_info=True)
+
+
 def write_snapshot(store: EventStore, stream: str, version: int, state: CallState, seen: frozenset[str]) -> None:
     """Persist the fold at ``version``; a failure is logged and ignored (the events stay the truth)."""
     try:

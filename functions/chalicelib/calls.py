@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 from weakref import WeakKeyDictionary
 
 from chalicelib.bootstrap import Services
-from chalicelib.call_snapshots import SNAPSHOT_EVERY, usable, write_snapshot
+from chalicelib.call_snapshots import SNAPSHOT_EVERY, drop_snapshot, usable, write_snapshot
 from chalicelib.effects import run_effects
 from chalicelib.envelopes import decode_all, wrap
 from chalicelib.features import gather_facts, handle_feature_call
@@ -171,7 +171,10 @@ def handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query: 
                 continue
             done = Folded(version + len(envelopes), fold(decision.events, state), folded.seen | {req},
                           folded.snapshot_version)
-            if done.version - done.snapshot_version >= SNAPSHOT_EVERY:
+            if done.state.ended:  # an ended call keeps no snapshot (it has one if an earlier append reached 10)
+                if not state.ended and version >= SNAPSHOT_EVERY:
+                    drop_snapshot(services.store, stream, done.version)
+            elif done.version - done.snapshot_version >= SNAPSHOT_EVERY:
                 write_snapshot(services.store, stream, done.version, done.state, done.seen)
                 # Counted as written even if it failed: a broken snapshot table is not retried per webhook.
                 done = Folded(done.version, done.state, done.seen, done.version)

@@ -186,6 +186,39 @@ def test_a_snapshot_of_another_schema_or_corrupt_is_ignored_and_the_call_goes_on
     assert from_snapshot(orjson.loads(text)["state"]) == fold(decode_all(cold.services.store.load(STREAM)[0]))
 
 
+def test_a_call_that_ends_drops_its_snapshot_and_a_late_webhook_still_folds_it_all(
+        services: Services, settings: Settings, clock: FakeClock) -> None:
+    # given a call long enough to have a snapshot
+    gw = process(settings, clock, "p1")
+    call_of_25_webhooks(gw)
+    assert (services.store.load_snapshot(STREAM) or (0,))[0] >= SNAPSHOT_EVERY
+    # when the gateway reports it completed
+    gw.post("status", call_params(SID, CallStatus="completed", SequenceNumber="30", CallDuration="80"))
+    # then its snapshot is gone: the snapshots are as many as the calls in progress
+    assert services.store.load_snapshot(STREAM) is None
+    # and late webhooks of the ended call (another process's too) write none again, and are still
+    # folded from every event: a late status fills in nothing, a redelivery is recognised
+    late = process(settings, clock, "p2")
+    for seq in (31, 32):
+        late.post("status", call_params(SID, CallStatus="completed", SequenceNumber=str(seq), CallDuration="80"))
+    again = late.post("status", call_params(SID, CallStatus="completed", SequenceNumber="30", CallDuration="80"))
+    assert again.status == 200 and spy(late).snapshot_saves == 0 and spy(late).loads_after[0] == 0
+    assert services.store.load_snapshot(STREAM) is None
+    stored, _ = services.store.load(STREAM)
+    assert fold(decode_all(stored)).ended
+    assert sum(e.correlation_id == stored[-1].correlation_id for e in stored) == 1
+
+
+def test_a_short_call_that_ends_spends_no_request_on_a_snapshot_it_never_had(
+        services: Services, settings: Settings, clock: FakeClock) -> None:
+    gw = process(settings, clock, "p1")
+    dropped: list[tuple[str, int]] = []
+    gw.services.store.drop_snapshot = lambda stream, version: dropped.append((stream, version))  # type: ignore[method-assign]
+    gw.post("voice", call_params(SID))
+    gw.post("status", call_params(SID, CallStatus="completed", SequenceNumber="2", CallDuration="8"))
+    assert services.store.stream_version(STREAM) < SNAPSHOT_EVERY and dropped == []
+
+
 def test_a_failing_snapshot_save_is_logged_and_the_webhooks_still_succeed(
         services: Services, settings: Settings, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
     # given a process whose snapshot writes fail

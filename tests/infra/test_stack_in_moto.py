@@ -173,6 +173,9 @@ def test_call_snapshots_are_saved_and_read_on_the_stack_snapshot_table_with_the_
     # then the newer one is read back, and a call without one has none
     assert store.load_snapshot("call-CA1") == (20, "callstate-1-x", '{"v":20}')
     assert store.load_snapshot("call-CA2") is None
+    # and when the call ends its snapshot is deleted
+    store.drop_snapshot("call-CA1", 25)
+    assert store.load_snapshot("call-CA1") is None
 
 
 def test_the_api_role_cannot_do_more_than_the_app_needs(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -171,6 +171,24 @@ def test_an_older_or_equal_snapshot_changes_nothing_and_does_not_raise(store: Ev
     assert store.load_snapshot("call-a") == (20, "s2", '{"v":20}')
 
 
+def test_dropping_a_snapshot_forgets_it_unless_a_newer_one_was_saved(store: EventStore) -> None:
+    store.save_snapshot("call-a", 10, "s1", '{"v":10}')
+    store.save_snapshot("call-b", 20, "s1", '{"v":20}')
+    # a drop at the snapshot's version (or later) forgets it; other streams keep theirs
+    store.drop_snapshot("call-a", 10)
+    assert store.load_snapshot("call-a") is None
+    assert store.load_snapshot("call-b") == (20, "s1", '{"v":20}')
+    # a drop older than the stored snapshot (a racing writer saved a newer one) changes nothing
+    store.drop_snapshot("call-b", 19)
+    assert store.load_snapshot("call-b") == (20, "s1", '{"v":20}')
+    store.drop_snapshot("call-b", 25)
+    assert store.load_snapshot("call-b") is None
+    # and there being none to drop is not an error; saving again works as for a new stream
+    store.drop_snapshot("call-none", 5)
+    store.save_snapshot("call-a", 3, "s1", '{"v":3}')
+    assert store.load_snapshot("call-a") == (3, "s1", '{"v":3}')
+
+
 def test_snapshots_are_not_events_of_the_stream_or_the_log(store: EventStore) -> None:
     store.append("call-a", [ev("call-a", 1)], 0)
     store.save_snapshot("call-a", 1, "s1", "{}")

@@ -17,7 +17,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -163,6 +163,16 @@ class DynamoDBEventStore:
         except PutError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise  # a newer snapshot is already stored: nothing to do; anything else is a real error
+
+    def drop_snapshot(self, stream_id: str, version: int) -> None:
+        # The item's TTL would expire it within days; deleting it when the call ends keeps the table to
+        # the calls in progress. The condition fails (harmlessly) when there is none or a newer one.
+        item = self.snapshots
+        try:
+            item(stream_id).delete(condition=item.version <= version)
+        except DeleteError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
     def _item(self, e: StoredEvent) -> Model:
         return self.model(e.stream_id, e.version, tenant_id=e.tenant_id, log_key=log_key(e), event_id=e.event_id,

@@ -56,3 +56,9 @@ class InMemoryEventStore:
             stored = self._snapshots.get(stream_id)
             if stored is None or version > stored[0]:
                 self._snapshots[stream_id] = (version, schema, doc_json)
+
+    def drop_snapshot(self, stream_id: str, version: int) -> None:
+        with self._lock:
+            stored = self._snapshots.get(stream_id)
+            if stored is not None and stored[0] <= version:
+                del self._snapshots[stream_id]

@@ -153,6 +153,9 @@ class SQLiteEventStore:
     def save_snapshot(self, stream_id: str, version: int, schema: str, doc_json: str) -> None:
         self._conn().execute(SAVE_SNAPSHOT, (stream_id, version, schema, doc_json))
 
+    def drop_snapshot(self, stream_id: str, version: int) -> None:
+        self._conn().execute("DELETE FROM snapshots WHERE stream_id = ? AND version <= ?", (stream_id, version))
+
     def close(self) -> None:
         self._stop.set()
         conn = getattr(self._local, "conn", None)
