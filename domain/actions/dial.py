@@ -12,7 +12,9 @@ Per-user forwarding (``extensions.<ext>.forwarding``): ``unconditional``, ``busy
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
 from domain.actions.base import Context, Continue, Finish, Outcome, SimpleAction, Wait, register
 from domain.actions.schedule import schedule_state
@@ -108,13 +110,31 @@ def dial_result(node: Node, ctx: Context, targets: list[str]) -> Outcome:
     return Continue(BRANCH_BY_STATUS.get(status, "unavailable"), inputs=inputs, events=(ended,))
 
 
+def answer_url(ctx: Context, member: str) -> str:
+    """The answer URL of ``member``'s nouns in this dial: the gateway fetches it on the new leg when one of
+    them picks up, so vpbx learns who answered (the Dial's own callback does not say). The caller's call
+    rides in the signed query (the request's CallSid is the new leg's), with the dial's node and step."""
+    query = ctx.action_url.split("?", 1)[1]
+    return f"answered?call={quote(ctx.call.call_sid, safe='')}&member={quote(member, safe='')}&{query}"
+
+
+def answered_by(ctx: Context, member: str, targets: list[Instruction]) -> list[Instruction]:
+    """``member``'s nouns, each reporting its answer (see ``answer_url``); a noun's own url is kept."""
+    url = answer_url(ctx, member)
+    return [replace(t, url=url) if isinstance(t, Sip | Client | Number) and not t.url else t for t in targets]
+
+
 def ring(node: Node, ctx: Context, targets: list[Instruction], labels: list[str], timeout: int, *,
          scratch: Mapping[str, Any] | None = None, caller_id: str = "",
          inputs: Mapping[str, Any] | None = None, events: tuple[Any, ...] = ()) -> Outcome:
-    """Wait on a ``<Dial>`` of ``targets``; with nothing to ring, take ``unavailable`` now."""
+    """Wait on a ``<Dial>`` of ``targets``; with nothing to ring, take ``unavailable`` now. The nouns of a
+    dial of one label (an extension, a number) report their answer as that label's (``answer_url``); a
+    dial of several members labels its nouns itself (``answered_by``)."""
     if not targets:
         return Continue("unavailable", inputs={**(inputs or {}), "targets": labels, "reason": "no reachable device"},
                         events=events)
+    if len(labels) == 1:
+        targets = answered_by(ctx, labels[0], targets)
     dial = Dial(targets=tuple(targets), action=ctx.action_url, timeout=timeout,
                 caller_id=caller_id or caller_id_for(str(node.data.get("caller_id", "")), ctx),
                 record=str(node.data.get("record", "")))

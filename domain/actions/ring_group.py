@@ -19,6 +19,7 @@ from domain.actions.dial import (
     ANSWERED,
     CALLER_ID,
     TIMEOUT,
+    answered_by,
     dial_ended,
     dial_result,
     extension_targets,
@@ -77,8 +78,8 @@ def _enter(node: Node, ctx: Context) -> Outcome:
         branch = "busy" if members and len(dnd) + len(on_call) == len(members) else "unavailable"
         return Continue(branch, inputs={**inputs, "members": members, "reason": "nobody to ring"})
     timeout = int(node.data.get("timeout") or cfg.get("timeout", 20))
-    if strategy == "simultaneous":
-        targets = [t for m in ready for t in extension_targets(ctx.tenant, m)]
+    if strategy == "simultaneous":  # several members ring at once: each one's nouns say who picked up
+        targets = [t for m in ready for t in answered_by(ctx, m, extension_targets(ctx.tenant, m))]
         return ring(node, ctx, targets, ready, timeout, scratch={"order": ready, "i": -1}, inputs=inputs)
     order = _order(strategy, ready, cfg, ctx)
     if strategy == "least_recent":

@@ -63,6 +63,19 @@ class DigitsGathered(DomainEvent):
 
 @event
 @dataclass(frozen=True, slots=True)
+class DialAnswered(DomainEvent):
+    """A device of ``member`` picked up while the call was dialling at ``node``: the gateway fetched the
+    answer URL of that member's noun on the new leg ``leg_sid``, before bridging it to the caller."""
+
+    event_type = "DialAnswered"
+    node: str
+    step: int
+    member: str
+    leg_sid: str = ""
+
+
+@event
+@dataclass(frozen=True, slots=True)
 class DialEnded(DomainEvent):
     event_type = "DialEnded"
     node: str

@@ -105,6 +105,15 @@ def _step(s: JSON, e: StoredEvent) -> JSON | None:
     return s
 
 
+@handles("DialAnswered")
+def _dial_answered(s: JSON, e: StoredEvent) -> JSON | None:
+    pending = s["dialing"]
+    if not pending or pending.get("node") != get(e.data, "node") or pending.get("answered_by"):
+        return None  # not this dial's, or the first answer is already known
+    s["dialing"] = {**pending, "answered_by": str(get(e.data, "member")), "leg_sid": str(get(e.data, "leg_sid"))}
+    return s
+
+
 @handles("DialEnded")
 def _dial_ended(s: JSON, e: StoredEvent) -> JSON | None:
     d = e.data
@@ -119,10 +128,13 @@ def _dial_ended(s: JSON, e: StoredEvent) -> JSON | None:
     if answered:
         ring = max(0.0, ring - talk)
     targets = [str(t) for t in (get(d, "targets", []) or pending.get("targets") or [])]
-    by = str(get(d, "answered_by")) or (targets[0] if answered and len(targets) == 1 else "")
+    # who picked up: the member whose answer URL was fetched, else the only one rung (else unknown)
+    by = str(get(d, "answered_by")) or str(pending.get("answered_by") or "") or \
+        (targets[0] if answered and len(targets) == 1 else "")
     s["legs"] = [*s["legs"], {"node": get(d, "node"), "targets": targets, "status": status, "start": start,
                               "end": end, "ring": ring, "talk": talk if answered else 0.0,
-                              "answered_by": by if answered else "", "sid": get(d, "dial_call_sid"),
+                              "answered_by": by if answered else "",
+                              "sid": get(d, "dial_call_sid") or (pending.get("leg_sid", "") if answered else ""),
                               "event": e.event_id}]
     s["dialing"] = None
     s["ring"] = s["ring"] + ring

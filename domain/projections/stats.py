@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.projections.base import JSON, seconds_between, utc
+from domain.projections.calls import ANSWERED
 
 EMPLOYEE_COUNTS = ("incoming_answered", "incoming_missed", "outgoing_attempted", "outgoing_answered", "transfers")
 
@@ -79,8 +80,8 @@ def employee_stats(cdrs: Iterable[JSON], devices: Mapping[str, str], intervals: 
                 if leg["answered_by"] == ext:
                     _count(p, "incoming_answered", sid)
                     p["talk_seconds"] += float(leg["talk"])
-                elif not leg["answered_by"]:
-                    _count(p, "incoming_missed", sid)
+                elif not leg["answered_by"] and leg["status"] not in ANSWERED:
+                    _count(p, "incoming_missed", sid)  # nobody picked up (answered by an unknown member: neither)
         picker = extension_of(str(c.get("picked_up_by") or ""), devices) or str(c.get("picked_up_by") or "")
         if picker and not any(leg["answered_by"] for leg in c["legs"]):
             _count(person(picker), "incoming_answered", sid)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import domain.actions  # noqa: F401  (registers the built-in actions)
 from domain.actions.base import Context, Continue, Finish, Outcome, Wait, lookup
-from domain.calls.events import CallStarted, CallStatusChanged, StepDecided
+from domain.calls.events import CallStarted, CallStatusChanged, DialAnswered, StepDecided
 from domain.calls.state import CallState, apply_status, evolve
 from domain.events import DomainEvent
 from domain.instructions import Hangup, Instruction, from_json, to_json
@@ -30,11 +30,12 @@ MAX_HOPS = 64
 class Callback:
     """A gateway webhook, reduced to what decide needs."""
 
-    kind: str  # "incoming" | "action" | "status"
+    kind: str  # "incoming" | "action" | "status" | "answered"
     request_id: str
     params: Mapping[str, str] = field(default_factory=dict)
     node: str = ""
     step: int = -1
+    member: str = ""  # answered: whose device picked up (the noun's answer URL says)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,8 @@ def decide(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime
     facts = facts or {}
     if cb.kind == "status":
         return _status(state, cb)
+    if cb.kind == "answered":
+        return _answered(state, cb)
     if cb.kind == "incoming" and not state.started:
         return _incoming(state, cb, tenant, now, facts)
     if state.ended:
@@ -75,6 +78,15 @@ def _status(state: CallState, cb: Callback) -> Decision:
                                 sip_response_code=cb.params.get("SipResponseCode", ""), params=dict(cb.params))
     # Record every distinct callback (audit), even when the status machine ignores it.
     return Decision((changed,), ())
+
+
+def _answered(state: CallState, cb: Callback) -> Decision:
+    """A dialled member's device picked up (``answer_url``): recorded if the call is still waiting on that
+    very dial, else nothing. No instructions: the empty answer lets the gateway bridge the two legs."""
+    if state.ended or cb.node != state.awaiting or cb.step != state.step or not cb.member:
+        return Decision((), ())
+    return Decision((DialAnswered(node=cb.node, step=cb.step, member=cb.member,
+                                  leg_sid=cb.params.get("CallSid", "")),), ())
 
 
 def _incoming(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime,

@@ -120,7 +120,8 @@ def _error(status: int, message: str) -> WebhookResponse:
 
 def handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query: Mapping[str, str],
                    headers: Mapping[str, str], body: bytes, content_type: str) -> WebhookResponse:
-    """endpoint is ``voice`` or ``status``; query holds the action URL's parameters."""
+    """endpoint is ``voice``, ``status`` or ``answered`` (a dialled device picked up: its request is the new
+    leg's, the caller's call is named in the query); query holds the action URL's parameters."""
     tenant = services.tenants.get(tenant_id)
     if tenant is None:
         return _error(404, f"unknown tenant {tenant_id!r}")
@@ -133,15 +134,15 @@ def handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query: 
     url = public_url(services.settings.public_url, path, query)
     if not verify_request(token=token, url=url, headers=headers, body=body, params=data.pairs, is_json=data.is_json):
         return _error(403, "webhook signature missing or invalid")
-    kind = "status" if endpoint == "status" else ("action" if "node" in query else "incoming")
+    kind = endpoint if endpoint in ("status", "answered") else ("action" if "node" in query else "incoming")
     try:
         validate(kind, data.params, query)
     except BadWebhook as exc:
         return _error(400, str(exc))
     req = request_id(kind, path, query, data.pairs)
     cb = Callback(kind=kind, request_id=req, params=data.params, node=query.get("node", ""),
-                  step=int(query.get("step", -1)))
-    stream = call_stream(data.params["CallSid"])
+                  step=int(query.get("step", -1)), member=query.get("member", ""))
+    stream = call_stream(query["call"] if kind == "answered" else data.params["CallSid"])
     base = services.settings.public_url + f"/webhooks/{tenant_id}"
     cache = state_cache(services.store)
     if kind == "incoming":  # a device dialling a feature code (*8, **101) is not routed by a plan

@@ -89,8 +89,15 @@ class Gateway:
                 who = ", ".join(f"{t.tag.lower()} {t.text}" for t in verb)
                 outcome = next(dials, script.dial[-1] if script.dial else "no-answer")
                 self._out(lines, f"dialling {who} (timeout {verb.get('timeout', '30')} s): {outcome}")
-                params = {**common, "CallStatus": "in-progress", "DialCallStatus": outcome,
-                          "DialCallSid": "CA" + uuid.uuid4().hex,
+                leg = "CA" + uuid.uuid4().hex
+                answering = next(iter(verb), None)  # the first device picks up
+                if outcome == "completed" and answering is not None and answering.get("url"):
+                    # as the gateway does: fetch the answer URL on the new leg before bridging it
+                    self.post(str(answering.get("url")), {**common, "CallSid": leg, "ParentCallSid": common["CallSid"],
+                                                          "To": answering.text or "", "Direction": "outbound-dial",
+                                                          "CallStatus": "in-progress"})
+                    self._out(lines, f"{answering.tag.lower()} {answering.text} picks up")
+                params = {**common, "CallStatus": "in-progress", "DialCallStatus": outcome, "DialCallSid": leg,
                           "DialCallDuration": "42" if outcome == "completed" else "0"}
                 if "action" in verb.attrib:
                     return verb.attrib["action"], params

@@ -223,11 +223,15 @@ def live(tenant: str, principal: Any) -> Any:
     by_sid = {c["sid"]: c for c in calls}
     talks = [{"agent": a["agent"], "call": a["call_sid"], "with": (by_sid.get(a["call_sid"]) or {}).get("from", ""),
               "queue": a["queue"]} for a in agent_states if a["call_sid"]]
+    # a dialled extension (or number) that picked up, while the dial lasts (its answer URL said who)
+    talks += [{"agent": d["answered_by"], "call": c["sid"], "with": c["from"], "queue": ""}
+              for c in calls if not c["ended_at"] and (d := c["dialing"] or {}).get("answered_by")]
     body = {
         "cursor": cursor, "incremental": incremental, "now": now,
         "calls": [{"sid": c["sid"], "from": c["from"], "to": c["to"], "direction": c["direction"],
                    "status": c["status"], "outcome": c["outcome"], "started_at": c["t"], "ended": bool(c["ended_at"]),
-                   "ringing": (c["dialing"] or {}).get("targets", [])} for c in calls],
+                   "ringing": [] if (c["dialing"] or {}).get("answered_by") else (c["dialing"] or {}).get("targets", [])}
+                  for c in calls],
         "talking": talks,
         "agents": {a["agent"]: qs.open_intervals(a, now)[-1]["presence"] for a in agent_states},
         "queues": {q["queue"]: {"waiting": sum(1 for w in q["waiting"].values()

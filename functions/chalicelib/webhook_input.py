@@ -61,6 +61,12 @@ def validate(kind: str, params: Mapping[str, str], query: Mapping[str, str]) -> 
         raise BadWebhook("CallStatus", f"unknown status {status!r}")
     if kind == "incoming" and not params.get("To"):
         raise BadWebhook("To", "is required")
+    if kind == "answered":  # the request is the new leg's; the query names the caller's call and the dial
+        if not CALL_SID.match(str(query.get("call", ""))):
+            raise BadWebhook("call", f"{query.get('call', '')!r} is not the call that dialled (CA + 32 hex digits or a UUID)")
+        for name in ("member", "node", "step"):
+            if not query.get(name):
+                raise BadWebhook(name, "is required in an answer URL")
     for name in INTEGER_FIELDS:
         value = params.get(name)
         if value not in (None, "") and not re.fullmatch(r"-?\d+", str(value)):

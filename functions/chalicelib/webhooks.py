@@ -1,4 +1,5 @@
-"""Gateway webhooks: voice URL and status callback. Views stay thin; the shell is in calls.py."""
+"""Gateway webhooks: voice URL, status callback, and a dialled device's answer. Views stay thin; the
+shell is in calls.py."""
 
 from __future__ import annotations
 
@@ -27,3 +28,8 @@ def voice(tenant: str) -> Response:
 @bp.route("/webhooks/{tenant}/status", methods=["POST"], content_types=FORMS)
 def status(tenant: str) -> Response:
     return _handle(tenant, "status")
+
+
+@bp.route("/webhooks/{tenant}/answered", methods=["POST"], content_types=FORMS)
+def answered(tenant: str) -> Response:
+    return _handle(tenant, "answered")

@@ -136,7 +136,7 @@ def test_a_new_process_reads_the_snapshot_and_only_the_events_after_it_and_answe
     assert spy(cold).snapshot_reads == 1 and spy(cold).loads_after == [snapshot_version]
     assert spy(folding).loads_after == [0]
     # and both answered and recorded exactly the same
-    assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in from_snapshot_answer.body
+    assert ">sip:103@demo.sip.vpbx.local</Sip>" in from_snapshot_answer.body
     assert from_snapshot_answer == folded_answer
     assert events_after(cold, version) == events_after(folding, version) != []
 
@@ -177,7 +177,7 @@ def test_a_snapshot_of_another_schema_or_corrupt_is_ignored_and_the_call_goes_on
         answer = press(cold, "2", menu)
     # then it folded every event instead (having read those after the snapshot first: SQLite reads the
     # snapshot, then the events after it), answered correctly, and said so only for a corrupt one
-    assert answer.status == 200 and "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in answer.body
+    assert answer.status == 200 and ">sip:103@demo.sip.vpbx.local</Sip>" in answer.body
     assert spy(cold).loads_after == [20, 0]
     assert ("corrupt snapshot of " + STREAM in caplog.text) is warned
     # and its own snapshot, of the current schema, replaced the bad one
@@ -227,7 +227,7 @@ def test_a_failing_snapshot_save_is_logged_and_the_webhooks_still_succeed(
     with caplog.at_level(logging.WARNING, logger="vpbx.snapshots"):
         answer = press(broken, "2", call_of_25_webhooks(broken))
     # then every webhook was answered, the failure was logged, and it was not retried on every webhook
-    assert "<Sip>sip:103@" in answer.body
+    assert ">sip:103@" in answer.body
     assert "could not save the snapshot of " + STREAM in caplog.text
     version = broken.services.store.stream_version(STREAM)
     assert 1 <= spy(broken).snapshot_saves <= version // SNAPSHOT_EVERY
@@ -270,7 +270,7 @@ def test_two_processes_racing_on_one_call_stay_correct(
     assert set(doc["seen"]) == {e.correlation_id for e in stored[:snapshot_version]}
     # and a third process answers the next webhook from it as a full fold would
     cold = process(settings, clock, "p3")
-    assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in press(cold, "2", menu).body
+    assert ">sip:103@demo.sip.vpbx.local</Sip>" in press(cold, "2", menu).body
     assert spy(cold).loads_after == [snapshot_version]
     assert fold(decode_all(services.store.load(STREAM)[0])).awaiting == "support"
 
@@ -302,7 +302,7 @@ def test_on_dynamodb_a_new_container_starts_from_the_snapshot_table(
     # the events after the snapshot, and answered as the call requires
     assert spy(cold).loads_after == [0] and spy(cold).snapshot_reads == 1
     assert folded and min(folded) > snapshot_version
-    assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in answer.body
+    assert ">sip:103@demo.sip.vpbx.local</Sip>" in answer.body
     assert fold(decode_all(cold.services.store.load(STREAM)[0])).awaiting == "support"
 
 
@@ -317,7 +317,7 @@ def test_a_snapshot_ahead_of_its_stream_costs_one_retry_not_the_call(
     answer = press(cold, "2", menu)
     # then the append at version 999 was refused and the retry folded the events themselves
     assert spy(cold).loads_after == [999, 0]
-    assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in answer.body
+    assert ">sip:103@demo.sip.vpbx.local</Sip>" in answer.body
     assert fold(decode_all(cold.services.store.load(STREAM)[0])).awaiting == "support"
 
 

@@ -21,7 +21,7 @@ def test_second_call_rings_through_when_call_waiting_is_on(services) -> None:  #
     gateway = _tenant(services)
     Call(gateway, sid(1), From="+15550003001").start()
     second = Call(gateway, sid(2), From="+15550003002").start()
-    assert "<Sip>sip:101@demo.sip.vpbx.local</Sip>" in second
+    assert ">sip:101@demo.sip.vpbx.local</Sip>" in second
 
 
 def test_second_call_gets_busy_branch_when_call_waiting_is_off(services) -> None:  # type: ignore[no-untyped-def]
@@ -34,7 +34,7 @@ def test_second_call_gets_busy_branch_when_call_waiting_is_off(services) -> None
     assert step.data["inputs"] == {"extension": "101", "line_busy": True, "call_waiting": False}
     # once the first call's dial is over, the line is free again
     first.dial_ended("completed")
-    assert "<Sip>sip:101@demo.sip.vpbx.local</Sip>" in Call(gateway, sid(3), From="+15550003003").start()
+    assert ">sip:101@demo.sip.vpbx.local</Sip>" in Call(gateway, sid(3), From="+15550003003").start()
 
 
 def test_dnd_member_is_skipped_by_follow_me_and_groups(services) -> None:  # type: ignore[no-untyped-def]
@@ -44,7 +44,7 @@ def test_dnd_member_is_skipped_by_follow_me_and_groups(services) -> None:  # typ
                      "children": {"busy": {"id": "g", "action": "ring_group", "data": {"group": "sales"}}}}}
     gateway = make_tenant(services, "acme", plan, extensions=config["extensions"])
     body = Call(gateway, sid(1)).start()
-    assert "<Client>102</Client>" in body and "sip:101" not in body
+    assert ">102</Client>" in body and "sip:101" not in body
 
 
 def test_a_call_counts_as_ringing_only_within_its_dial_timeout(services, clock) -> None:  # type: ignore[no-untyped-def]

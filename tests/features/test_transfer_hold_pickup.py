@@ -37,7 +37,7 @@ def operator_call(services) -> Call:  # type: ignore[no-untyped-def]
     """A demo caller who pressed 0: Olivia's phone (100) is ringing or talking."""
     call = Call(Gateway(services), CALLER)
     call.start()
-    assert "<Sip>sip:100@demo.sip.vpbx.local</Sip>" in call.press("0")
+    assert ">sip:100@demo.sip.vpbx.local</Sip>" in call.press("0")
     return call
 
 
@@ -71,7 +71,7 @@ def test_blind_transfer_rings_the_target_then_its_voicemail(services, key, opera
 def test_transfer_to_an_outside_number_presents_the_caller(services, key, operator_call) -> None:  # type: ignore[no-untyped-def]
     status, doc = _api(f"/api/v1/calls/{CALLER}/transfer", key, {"to": "+442071234567"})
     assert status == 200
-    assert '<Number>+442071234567</Number>' in doc["laml"] and 'callerId="+15550002000"' in doc["laml"]
+    assert '>+442071234567</Number>' in doc["laml"] and 'callerId="+15550002000"' in doc["laml"]
 
 
 def test_hold_plays_music_and_resume_rings_the_extension_again(services, key, operator_call) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +79,7 @@ def test_hold_plays_music_and_resume_rings_the_extension_again(services, key, op
     assert status == 200
     assert_golden("hold_prompt", held["laml"])
     status, back = _api(f"/api/v1/calls/{CALLER}/resume", key, {"to": "100"})
-    assert status == 200 and "<Sip>sip:100@demo.sip.vpbx.local</Sip>" in back["laml"]
+    assert status == 200 and ">sip:100@demo.sip.vpbx.local</Sip>" in back["laml"]
     assert [t for t in _types(operator_call) if t.startswith("Call")][-2:] == ["CallHeld", "CallResumed"]
 
 
@@ -219,7 +219,7 @@ def test_declined_attended_transfer_sends_the_caller_back(services, key, operato
     declined = _consult(services, re.findall(r'action="([^"]+)"', offer)[0], Digits="2")
     assert "Goodbye." in declined
     back = services.gateway.requests[-1]
-    assert back.sid == CALLER and "<Sip>sip:100@demo.sip.vpbx.local</Sip>" in back.params["Twiml"]
+    assert back.sid == CALLER and ">sip:100@demo.sip.vpbx.local</Sip>" in back.params["Twiml"]
     assert [e.data["state"] for e in operator_call.events() if e.event_type == "CallTransferred"][-1] == "declined"
 
 

@@ -26,5 +26,6 @@ def test_snapshots_never_reach_the_event_stream_and_only_the_api_may_touch_them(
     assert "StreamSpecification" not in resources["SnapshotsTable"]["Properties"]
     grants = {role: [st for p in resources[role]["Properties"]["Policies"] for st in p["PolicyDocument"]["Statement"]
                      if "SnapshotsTable" in str(st["Resource"])] for role in ("ApiHandlerRole", "OnEventRecordsRole")}
-    assert [st["Action"] for st in grants["ApiHandlerRole"]] == [["dynamodb:GetItem", "dynamodb:PutItem"]]
+    assert [st["Action"] for st in grants["ApiHandlerRole"]] == [
+        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]]  # delete: when the call ends
     assert grants["OnEventRecordsRole"] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from chalicelib.calls import WebhookResponse
 from tests.conftest import FakeClock, Gateway, call_params
 
 
@@ -29,14 +30,21 @@ class Calls:
         assert self.gw.post("status", params).status == 200
 
     def inbound(self, call: str, caller: str, digit: str, *, menu: float = 6, ring: float = 8,
-                dial: str = "completed", talk: int = 0, after: float = 2, voicemail: int = 0) -> None:
+                dial: str = "completed", talk: int = 0, after: float = 2, voicemail: int = 0,
+                picked_up_by: str = "") -> None:
         """Caller hears the menu for ``menu`` s, presses ``digit``, the extension(s) ring for ``ring`` s, the
-        dial ends with ``dial`` (talking ``talk`` s when answered), then optionally a voicemail, then hang-up."""
+        dial ends with ``dial`` (talking ``talk`` s when answered), then optionally a voicemail, then hang-up.
+        ``picked_up_by``: the group member whose device answers (the gateway fetches that member's answer
+        URL on the new leg when the ringing stops)."""
         menu_resp = self.gw.post("voice", call_params(call, From=caller))
         self.clock.advance(menu)
         dial_resp = self.gw.follow(actions(menu_resp.body)[0],
                                    call_params(call, From=caller, CallStatus="in-progress", Digits=digit))
-        self.clock.advance(ring + (talk if dial == "completed" else 0))
+        self.clock.advance(ring)
+        if picked_up_by:
+            assert self.answer(dial_resp.body, picked_up_by, "CA" + call[2:][::-1]).body.endswith(
+                "<Response></Response>")
+        self.clock.advance(talk if dial == "completed" else 0)
         extra = {"DialCallStatus": dial, "DialCallSid": "CA" + call[2:][::-1]}
         if dial == "completed":
             extra["DialCallDuration"] = str(talk)
@@ -50,6 +58,12 @@ class Calls:
         self.clock.advance(after)
         total = menu + ring + (talk if dial == "completed" else 0) + voicemail + after
         self.status(call, "completed", int(total), From=caller)
+
+    def answer(self, dial_laml: str, member: str, leg: str) -> WebhookResponse:
+        """The gateway fetching ``member``'s answer URL (the url of their first noun) on the new leg ``leg``."""
+        urls = [u.replace("&amp;", "&") for u in re.findall(r' url="([^"]+)"', dial_laml)]
+        url = next(u for u in urls if f"&member={member}&" in u)
+        return self.gw.follow(url, call_params(leg, CallStatus="in-progress", Direction="outbound-dial"))
 
     def outbound(self, call: str, device: str, number: str, *, ring: float = 5, talk: int = 0,
                  status: str = "completed") -> None:

@@ -27,7 +27,7 @@ def test_clones_of_a_recorded_call_fold_to_the_same_record(tmp_path: Path) -> No
     assert len(templates) > len(bench.DEMO_CALLS)
     kinds = Counter(e[2] for _, tpl in templates for e in tpl)
     assert {"CallStarted", "StepDecided", "DigitsGathered", "DialEnded", "VoicemailLeft", "CallStatusChanged",
-            "CallerQueued", "CallerAssigned", "AgentConnected", "AgentCallEnded"} <= set(kinds)
+            "CallerQueued", "CallerAssigned", "AgentConnected", "AgentCallEnded", "DialAnswered"} <= set(kinds)
 
     path = str(tmp_path / "log.sqlite")
     written = bench.generate_recorded(path, 14_000, templates)

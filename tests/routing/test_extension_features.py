@@ -35,9 +35,9 @@ def test_unconditional_forwarding_dials_the_number_instead(services) -> None:  #
 
 def test_busy_forwarding_dials_the_number_after_a_busy_desk_phone(services) -> None:  # type: ignore[no-untyped-def]
     call = Call(_tenant(services, forwarding={"busy": MOBILE}), sid(1))
-    assert "<Sip>sip:101@demo.sip.vpbx.local</Sip>" in call.start()
+    assert ">sip:101@demo.sip.vpbx.local</Sip>" in call.start()
     forwarded = call.dial_ended("busy")
-    assert f"<Number>{MOBILE}</Number>" in forwarded
+    assert f">{MOBILE}</Number>" in forwarded
     # and when the forward is not answered either, the node's own branches apply
     assert "<Record" in call.dial_ended("no-answer")
 
@@ -48,16 +48,16 @@ def test_no_answer_forwarding_only_applies_to_no_answer(services) -> None:  # ty
     assert "Sam is busy." in call.dial_ended("busy")
     call2 = Call(Gateway(services, tenant="acme"), sid(2))
     call2.start()
-    assert f"<Number>{MOBILE}</Number>" in call2.dial_ended("no-answer")
+    assert f">{MOBILE}</Number>" in call2.dial_ended("no-answer")
 
 
 def test_forwarding_by_time_and_day_applies_only_outside_office_hours(services, clock) -> None:  # type: ignore[no-untyped-def]
     gateway = _tenant(services, forwarding={"unconditional": {"to": MOBILE, "schedule": "office", "when": "closed"}})
     # Tuesday 10:00 New York: office open, the desk phone rings
-    assert "<Sip>sip:101@demo.sip.vpbx.local</Sip>" in Call(gateway, sid(1)).start()
+    assert ">sip:101@demo.sip.vpbx.local</Sip>" in Call(gateway, sid(1)).start()
     # Tuesday 20:00 New York: closed, forwarded to the mobile
     clock.now = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
-    assert f"<Number>{MOBILE}</Number>" in Call(gateway, sid(2)).start()
+    assert f">{MOBILE}</Number>" in Call(gateway, sid(2)).start()
 
 
 def test_follow_me_rings_desk_then_mobile(services) -> None:  # type: ignore[no-untyped-def]

@@ -34,10 +34,10 @@ def test_sticky_caller_is_offered_to_the_last_agent_on_dynamodb(dynamo_services)
         "_": {"id": "group", "action": "ring_group", "data": {"group": "sales", "strategy": "least_recent"}}}}}
     gateway: Gateway = make_tenant(dynamo_services, "acme", plan)
     first = Call(gateway, sid(1), From="+15550002000")
-    assert "<Sip>sip:101@demo.sip.vpbx.local</Sip>" in first.start()
+    assert ">sip:101@demo.sip.vpbx.local</Sip>" in first.start()
     first.dial_ended("no-answer")
     first.dial_ended("completed")  # 102 answered
     again = Call(gateway, sid(2), From="+15550002000")
-    assert "<Client>102</Client>" in again.start()  # sticky: 102 first
+    assert ">102</Client>" in again.start()  # sticky: 102 first
     # and a new caller gets the least recently called member first: 101 never answered
-    assert "<Sip>sip:101@demo.sip.vpbx.local</Sip>" in Call(gateway, sid(3), From="+15550007000").start()
+    assert ">sip:101@demo.sip.vpbx.local</Sip>" in Call(gateway, sid(3), From="+15550007000").start()

@@ -33,7 +33,7 @@ def test_sequential_rings_members_one_after_another_then_voicemail(services) -> 
     second = call.dial_ended("no-answer")
     assert_golden("group_sequential_second", second)
     third = call.dial_ended("busy")
-    assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in third
+    assert ">sip:103@demo.sip.vpbx.local</Sip>" in third
     vm = call.dial_ended("no-answer")
     assert "<Record" in vm
     ended = [e.data for e in call.events() if e.event_type == "DialEnded"]
@@ -62,7 +62,7 @@ def test_dnd_members_are_skipped(services) -> None:  # type: ignore[no-untyped-d
     extensions["101"]["dnd"] = True
     groups = {"team": {"members": MEMBERS, "ring_time": 10}}
     gateway = make_tenant(services, "acme", _plan("sequential"), groups=groups, extensions=extensions)
-    assert "<Client>102</Client>" in Call(gateway, sid(1)).start()
+    assert ">102</Client>" in Call(gateway, sid(1)).start()
 
 
 def test_weighted_order_follows_the_weights_over_many_calls() -> None:
@@ -79,7 +79,7 @@ def test_weighted_order_is_the_same_when_the_call_is_replayed() -> None:
 
 def test_weighted_group_rings_the_member_the_weights_pick(services) -> None:  # type: ignore[no-untyped-def]
     gateway = _tenant(services, "weighted", weights={"101": 0, "102": 0, "103": 5})
-    assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in Call(gateway, sid(1)).start()
+    assert ">sip:103@demo.sip.vpbx.local</Sip>" in Call(gateway, sid(1)).start()
 
 
 def test_least_recent_order_puts_never_answered_first() -> None:
@@ -94,11 +94,11 @@ def test_least_recently_called_rings_the_member_idle_longest_first(services, clo
     first.dial_ended("completed")
     clock.advance(300)
     second = Call(gateway, sid(2), From="+15550003002")
-    assert "<Client>102</Client>" in second.start()
+    assert ">102</Client>" in second.start()
     second.dial_ended("completed")
     # when the next call comes: 103 never answered, then 101 (older than 102)
     third = Call(gateway, sid(3), From="+15550003003")
-    assert "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in third.start()
-    assert "<Sip>sip:101@demo.sip.vpbx.local</Sip>" in third.dial_ended("no-answer")
+    assert ">sip:103@demo.sip.vpbx.local</Sip>" in third.start()
+    assert ">sip:101@demo.sip.vpbx.local</Sip>" in third.dial_ended("no-answer")
     step = next(e for e in third.events() if e.event_type == "StepDecided")
     assert step.data["inputs"]["order"] == ["103", "101", "102"]

@@ -89,7 +89,7 @@ def test_white_list_is_never_blocked_even_when_also_black_listed(services) -> No
 
 def test_white_list_priority_entry_takes_the_priority_branch(services) -> None:  # type: ignore[no-untyped-def]
     gateway = make_tenant(services, "acme", LISTS_PLAN, lists=LISTS)
-    assert "<Sip>sip:100@demo.sip.vpbx.local</Sip>" in Call(gateway, sid(1), From="+15550005555").start()
+    assert ">sip:100@demo.sip.vpbx.local</Sip>" in Call(gateway, sid(1), From="+15550005555").start()
 
 
 MENUS = {"root": {"id": "main", "action": "ivr_menu",

@@ -72,14 +72,14 @@ def test_crm_owner_is_offered_the_call_first(services, crm_url) -> None:  # type
     call = Call(make_tenant(services, "acme", _crm_plan(crm_url + "/owner")), sid(1))
     assert_golden("crm_owner_offered", call.start())
     # when the owner does not answer, normal routing continues
-    assert "<Sip>sip:100@demo.sip.vpbx.local</Sip>" in call.dial_ended("no-answer")
+    assert ">sip:100@demo.sip.vpbx.local</Sip>" in call.dial_ended("no-answer")
     step = next(e for e in call.events() if e.event_type == "StepDecided")
     assert step.data["inputs"]["crm"] == {"owner": "103"}
 
 
 def test_crm_answer_with_nested_owner_is_understood(services, crm_url) -> None:  # type: ignore[no-untyped-def]
     body = Call(make_tenant(services, "acme", _crm_plan(crm_url + "/nested")), sid(1)).start()
-    assert "<Sip>sip:101@demo.sip.vpbx.local</Sip>" in body
+    assert ">sip:101@demo.sip.vpbx.local</Sip>" in body
 
 
 @pytest.mark.parametrize("path", ["/slow", "/garbage", "/broken", "/weird", "/nobody", "/missing"])
@@ -87,13 +87,13 @@ def test_any_crm_failure_falls_back_to_normal_routing(services, crm_url, path) -
     started = time.monotonic()
     body = Call(make_tenant(services, "acme", _crm_plan(crm_url + path, timeout_ms=300)), sid(1)).start()
     assert time.monotonic() - started < 1.5
-    assert "<Sip>sip:100@demo.sip.vpbx.local</Sip>" in body
+    assert ">sip:100@demo.sip.vpbx.local</Sip>" in body
 
 
 def test_unreachable_crm_falls_back_to_normal_routing(services) -> None:  # type: ignore[no-untyped-def]
     from tests.conftest import free_port
     body = Call(make_tenant(services, "acme", _crm_plan(f"http://127.0.0.1:{free_port()}/owner")), sid(1)).start()
-    assert "<Sip>sip:100@demo.sip.vpbx.local</Sip>" in body
+    assert ">sip:100@demo.sip.vpbx.local</Sip>" in body
 
 
 def test_lookup_keeps_its_default_deadline_of_one_and_a_half_seconds(crm_url) -> None:  # type: ignore[no-untyped-def]
@@ -121,7 +121,7 @@ def test_caller_who_spoke_with_a_manager_is_offered_to_that_manager_first(servic
     gateway = make_tenant(services, "acme", STICKY)
     # given a first call from this caller answered by 102 (second in the sequential group)
     first = Call(gateway, sid(1), From=CALLER)
-    assert "<Sip>sip:101@demo.sip.vpbx.local</Sip>" in first.start()  # no history yet: normal routing
+    assert ">sip:101@demo.sip.vpbx.local</Sip>" in first.start()  # no history yet: normal routing
     first.dial_ended("no-answer")
     first.dial_ended("completed")
     first.hang_up()
@@ -129,7 +129,7 @@ def test_caller_who_spoke_with_a_manager_is_offered_to_that_manager_first(servic
     second = Call(gateway, sid(2), From=CALLER)
     assert_golden("sticky_offered", second.start())
     # and if 102 does not answer, normal routing goes on
-    assert "<Sip>sip:101@demo.sip.vpbx.local</Sip>" in second.dial_ended("no-answer")
+    assert ">sip:101@demo.sip.vpbx.local</Sip>" in second.dial_ended("no-answer")
 
 
 def test_new_caller_goes_straight_to_normal_routing(services) -> None:  # type: ignore[no-untyped-def]
@@ -138,4 +138,4 @@ def test_new_caller_goes_straight_to_normal_routing(services) -> None:  # type: 
     first.start()
     first.dial_ended("completed")
     body = Call(gateway, sid(2), From="+15550007777").start()
-    assert "<Sip>sip:101@demo.sip.vpbx.local</Sip>" in body
+    assert ">sip:101@demo.sip.vpbx.local</Sip>" in body

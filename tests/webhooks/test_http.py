@@ -41,6 +41,13 @@ def test_status_callback_over_http_returns_an_empty_response(client) -> None:  #
     assert resp.status_code == 200 and resp.body.decode().endswith("<Response></Response>")
 
 
+def test_a_dialled_devices_answer_url_is_routed_and_answered_empty(client) -> None:  # type: ignore[no-untyped-def]
+    path = f"/webhooks/demo/answered?call={SID}&member=101&node=sales&step=4"
+    params = call_params("CA" + "e" * 32, CallStatus="in-progress", Direction="outbound-dial")
+    resp = client.http.post(path, headers=signed(path, params), body=urlencode(params))
+    assert resp.status_code == 200 and resp.body.decode().endswith("<Response></Response>")
+
+
 def test_unsigned_http_request_is_403(client) -> None:  # type: ignore[no-untyped-def]
     resp = client.http.post("/webhooks/demo/voice", headers={"Content-Type": "application/x-www-form-urlencoded"},
                             body=urlencode(call_params(SID)))

@@ -157,7 +157,7 @@ def test_a_conflicting_writer_makes_the_shell_decide_again(gateway: Gateway, ser
 
     monkeypatch.setattr(services.store, "append", conflict_once)
     resp = gateway.follow(action(menu.body), call_params(SID, CallStatus="in-progress", Digits="2"))
-    assert calls["n"] == 2 and "<Sip>sip:103@demo.sip.vpbx.local</Sip>" in resp.body
+    assert calls["n"] == 2 and ">sip:103@demo.sip.vpbx.local</Sip>" in resp.body
     assert [e.event_type for e in events_of(services)].count("DigitsGathered") == 1
 
 

@@ -157,7 +157,7 @@ def facts_needed(plan: Plan, tenant: TenantSnapshot) -> set[str]:
 
 def gather_facts(services: Services, tenant: TenantSnapshot, state: CallState, cb: Callback) -> Mapping[str, Any]:
     """The facts this call's plan may need; only what its actions use is gathered."""
-    if cb.kind == "status" or state.ended:
+    if cb.kind in ("status", "answered") or state.ended:
         return {}
     plan = _plan_of(state, cb, tenant)
     if plan is None:
