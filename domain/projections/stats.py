@@ -27,10 +27,14 @@ def day_bounds(tz: str, first: date, last_exclusive: date) -> tuple[str, str]:
 
 
 def device_map(config: Mapping[str, Any]) -> dict[str, str]:
-    """Every address an extension's devices call from (sip URI, client:identity, number) -> extension."""
+    """Every address of an extension's devices (sip URI, client:identity, number; its follow-me mobile)
+    -> extension: the calls they make, and the dials that reach the person there, are the extension's."""
     out: dict[str, str] = {}
     for ext, entry in (config.get("extensions") or {}).items():
         out[str(ext)] = str(ext)
+        mobile = ((entry or {}).get("follow_me") or {}).get("mobile")
+        if mobile:
+            out[str(mobile)] = str(ext)
         for d in (entry or {}).get("devices", ()):
             if d.get("type") == "sip" and d.get("uri"):
                 out[str(d["uri"])] = str(ext)
@@ -73,15 +77,24 @@ def employee_stats(cdrs: Iterable[JSON], devices: Mapping[str, str], intervals: 
                 if c["answered_at"]:
                     _count(p, "outgoing_answered", sid)
                     p["talk_seconds"] += float(c["talk"])
+        # Per extension, one outcome per call: answered if they picked up any of its legs (a follow-me's
+        # mobile is the same person as the desk), else missed if a leg that rang them went unanswered
+        # (a simultaneous group answered by another member, or by an unknown one, is a miss for nobody).
+        outcome: dict[str, str] = {}
         for leg in c["legs"]:
-            for ext in leg["targets"]:
-                p = person(str(ext))
+            by = str(leg["answered_by"])
+            who = (extension_of(by, devices) or by) if by else ""
+            for target in leg["targets"]:
+                ext = extension_of(str(target), devices) or str(target)
+                p = person(ext)
                 p["ring_seconds"] += float(leg["ring"])
-                if leg["answered_by"] == ext:
-                    _count(p, "incoming_answered", sid)
+                if who == ext:
+                    outcome[ext] = "incoming_answered"
                     p["talk_seconds"] += float(leg["talk"])
-                elif not leg["answered_by"] and leg["status"] not in ANSWERED:
-                    _count(p, "incoming_missed", sid)  # nobody picked up (answered by an unknown member: neither)
+                elif not who and leg["status"] not in ANSWERED:
+                    outcome.setdefault(ext, "incoming_missed")
+        for ext, metric in outcome.items():
+            _count(person(ext), metric, sid)
         picker = extension_of(str(c.get("picked_up_by") or ""), devices) or str(c.get("picked_up_by") or "")
         if picker and not any(leg["answered_by"] for leg in c["legs"]):
             _count(person(picker), "incoming_answered", sid)
