@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,14 +48,29 @@ COLUMNS = ("tenant_id, stream_id, version, event_id, event_type, schema_version,
            "correlation_id, causation_id, data")
 
 
-def connect(path: str) -> sqlite3.Connection:
+def connect(path: str, patience: float = 30.0) -> sqlite3.Connection:
     """A connection as every vpbx SQLite file wants it: autocommit (we BEGIN ourselves), WAL,
     synchronous=NORMAL (durable at checkpoints, never corrupt), and patience with other writers."""
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
+    conn = sqlite3.connect(path, timeout=patience, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout={int(patience * 1000)}")
+    _wal(conn, patience)
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=30000")
     return conn
+
+
+def _wal(conn: sqlite3.Connection, patience: float) -> None:
+    """Put the file in WAL mode (a property of the file, kept once set). Switching needs the file to
+    itself and SQLite does not wait for that: two processes opening a new file at once (two followers
+    creating the projections database) can get "database is locked" here, so wait and try again."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.005)
 
 
 class SQLiteEventStore:
