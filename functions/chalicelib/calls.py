@@ -6,6 +6,7 @@ conditional on the stream version read, and on a conflict the whole decision is 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from domain.ports import ConcurrencyError, EventStore
 from domain.routing.engine import Callback, decide
 
 MAX_ATTEMPTS = 8
+log = logging.getLogger("vpbx.calls")
 CACHE_SIZE = 10_000
 XML = {"Content-Type": "text/xml; charset=utf-8"}
 
@@ -122,6 +124,24 @@ def handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query: 
                    headers: Mapping[str, str], body: bytes, content_type: str) -> WebhookResponse:
     """endpoint is ``voice``, ``status`` or ``answered`` (a dialled device picked up: its request is the new
     leg's, the caller's call is named in the query); query holds the action URL's parameters."""
+    if endpoint != "answered":
+        return _handle_webhook(services, tenant_id=tenant_id, endpoint=endpoint, query=query, headers=headers,
+                               body=body, content_type=content_type)
+    # The gateway bridges the answered leg only once this is answered: if recording who answered fails
+    # (the store is busy or down), the call must still connect, so a failure answers empty too.
+    try:
+        resp = _handle_webhook(services, tenant_id=tenant_id, endpoint=endpoint, query=query, headers=headers,
+                               body=body, content_type=content_type)
+    except Exception:
+        log.exception("could not record the answer of a dial of call %s", query.get("call", "?"))
+        resp = WebhookResponse(503, "", {})
+    if resp.status >= 500:
+        return WebhookResponse(200, render_laml((), ""), XML)
+    return resp
+
+
+def _handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query: Mapping[str, str],
+                    headers: Mapping[str, str], body: bytes, content_type: str) -> WebhookResponse:
     tenant = services.tenants.get(tenant_id)
     if tenant is None:
         return _error(404, f"unknown tenant {tenant_id!r}")

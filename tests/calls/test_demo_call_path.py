@@ -96,3 +96,20 @@ def test_an_answer_url_without_its_call_is_refused_naming_it(gateway: Gateway, s
     resp = gateway.follow(_answer_url(dial, "101").replace("&member=101", ""), call_params(LEG))
     assert resp.status == 400 and resp.body.startswith("member: is required")
     assert _answered(services) == []
+
+
+def test_the_call_connects_even_when_the_answer_cannot_be_recorded(gateway: Gateway, services, caplog) -> None:  # type: ignore[no-untyped-def]
+    dial = _to_sales(gateway)
+    real_append = services.store.append
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError("disk full")
+
+    services.store.append = failing
+    try:
+        resp = gateway.follow(_answer_url(dial, "101"), call_params(LEG, CallStatus="in-progress"))
+    finally:
+        services.store.append = real_append
+    # the gateway still gets the empty document that bridges the legs; the failure is logged
+    assert resp.status == 200 and resp.body.endswith("<Response></Response>")
+    assert "could not record the answer of a dial of call " + SID in caplog.text and _answered(services) == []
