@@ -21,6 +21,36 @@ from tests.web.conftest import PASSWORD, shot, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
+def test_the_live_view_names_who_picked_up_a_ring_group_call(page, vpbx):
+    # given the supervisor watching the live view
+    sign_in(page, vpbx, "supervisor@demo.test")
+    page.goto(vpbx.url + "/app/#/dashboard")
+    page.get_by_role("heading", name="Live").wait_for()
+    # when a caller presses 1 (sales: 101 and 102 ring together) and 102's phone picks up: the gateway
+    # fetches 102's answer URL on the new leg; the dial lasts while they talk
+    sid = "CA" + uuid.uuid4().hex
+    gw = Gateway(base_url=vpbx.url, public_url=vpbx.url, tenant="demo", auth_token=TOKEN, say=lambda _: None)
+    common = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+15550002000", "To": DEMO_NUMBER,
+              "Direction": "inbound", "ApiVersion": "2010-04-01"}
+    menu = gw.post(f"{vpbx.url}/webhooks/demo/voice", {**common, "CallStatus": "ringing"}).text
+    gather = re.findall(r'<Gather action="([^"]+)"', menu)[0].replace("&amp;", "&")
+    dial = gw.post(gather, {**common, "CallStatus": "in-progress", "Digits": "1"}).text
+    answer = next(u for u in re.findall(r' url="([^"]+)"', dial) if "member=102" in u).replace("&amp;", "&")
+    assert gw.post(answer, {**common, "CallSid": "CA" + uuid.uuid4().hex, "CallStatus": "in-progress",
+                            "Direction": "outbound-dial", "To": "client:102"}).status_code == 200
+    # then the call's row names 102 and rings nobody; supervision (call-center conferences) is not offered
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=sid))
+    expect(row).to_contain_text("102")
+    cells = [c.strip() for c in row.get_by_role("cell").all_inner_texts()]
+    assert cells[4:6] == ["", "102"], cells  # Ringing, Agent
+    assert page.get_by_role("heading", name="Agents on calls").count() == 0
+    shot(page, "dashboard-ring-group")
+    # (the call ends, so the live view is empty again for the next test)
+    assert gw.post(f"{vpbx.url}/webhooks/demo/status", {**common, "CallStatus": "completed", "SequenceNumber": "5",
+                                                        "CallDuration": "30"}).status_code == 200
+    expect(page.get_by_role("link", name=sid)).to_have_count(0)
+
+
 def test_wrong_password_shows_the_error_next_to_the_field_and_keeps_the_email(page, vpbx):
     page.goto(vpbx.url + "/app/")
     page.get_by_label("E-mail").fill("admin@demo.test")
@@ -48,7 +78,7 @@ def test_a_simulated_call_appears_on_the_live_dashboard(page, vpbx):
     assert resp.status_code == 200
     # then, within the auto-refresh, the call shows up with a link to its timeline
     link = page.get_by_role("link", name=sid)
-    link.wait_for(timeout=6000)
+    link.wait_for()
     assert page.get_by_test_id("kpi-calls").inner_text().startswith("1")
     shot(page, "dashboard")
     # and the timeline explains which rule sent it where
@@ -313,7 +343,7 @@ def test_a_caller_waiting_in_a_queue_shows_on_the_live_dashboard_with_the_wait(p
     sign_in(page, vpbx, "supervisor@demo.test")
     page.goto(vpbx.url + "/app/#/dashboard")
     row = page.get_by_role("row").filter(has=page.get_by_role("cell", name="support", exact=True))
-    row.wait_for(timeout=6000)
+    row.wait_for()
     expect(row.locator("td").nth(1)).to_have_text("1")
     expect(row.locator("td").nth(3)).to_have_text(re.compile(r"^\d+s$|^\dm"))
     assert page.get_by_role("link", name=sid).is_visible()

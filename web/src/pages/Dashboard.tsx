@@ -51,7 +51,7 @@ export function Dashboard(props: { tenant: string }) {
             <>
               <div class="kpis">
                 <Kpi label="Calls in progress" value={String(calls.length)} testid="kpi-calls" />
-                <Kpi label="Agents talking" value={String(talking.length)} />
+                <Kpi label="People talking" value={String(talking.length)} />
                 <Kpi label="Waiting in queues" value={String(queues.reduce((n, q) => n + Number(q.waiting ?? 0), 0))} />
                 <Kpi label="Callbacks waiting" value={String(queues.reduce((n, q) => n + Number(q.callbacks_waiting ?? 0), 0))} />
               </div>
@@ -62,7 +62,8 @@ export function Dashboard(props: { tenant: string }) {
                 rowHref={(c) => `#/calls/${encodeURIComponent(c.sid)}`}
                 empty="No calls right now."
               />
-              <Supervise tenant={props.tenant} talking={talking} />
+              {/* supervision joins the call center's conference: queue calls only */}
+              <Supervise tenant={props.tenant} talking={talking.filter((t) => t.queue)} />
               <h2>Agents by state</h2>
               {Object.keys(byState).length ? (
                 <ul class="chips">{Object.entries(byState).map(([s, n]) => <li>{s}: <strong>{n}</strong></li>)}</ul>
