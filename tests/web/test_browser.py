@@ -21,17 +21,21 @@ from tests.web.conftest import PASSWORD, shot, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
-def test_the_live_view_names_who_picked_up_a_ring_group_call(page, vpbx):
-    # given the supervisor watching the live view
+def watching_a_new_call(page, vpbx) -> tuple[str, Gateway, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """The supervisor on the live view, and a new call's id, gateway and common webhook parameters."""
     sign_in(page, vpbx, "supervisor@demo.test")
     page.goto(vpbx.url + "/app/#/dashboard")
     page.get_by_role("heading", name="Live").wait_for()
-    # when a caller presses 1 (sales: 101 and 102 ring together) and 102's phone picks up: the gateway
-    # fetches 102's answer URL on the new leg; the dial lasts while they talk
     sid = "CA" + uuid.uuid4().hex
     gw = Gateway(base_url=vpbx.url, public_url=vpbx.url, tenant="demo", auth_token=TOKEN, say=lambda _: None)
-    common = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+15550002000", "To": DEMO_NUMBER,
-              "Direction": "inbound", "ApiVersion": "2010-04-01"}
+    return sid, gw, {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+15550002000", "To": DEMO_NUMBER,
+                     "Direction": "inbound", "ApiVersion": "2010-04-01"}
+
+
+def test_the_live_view_names_who_picked_up_a_ring_group_call(page, vpbx):
+    sid, gw, common = watching_a_new_call(page, vpbx)
+    # when a caller presses 1 (sales: 101 and 102 ring together) and 102's phone picks up: the gateway
+    # fetches 102's answer URL on the new leg; the dial lasts while they talk
     menu = gw.post(f"{vpbx.url}/webhooks/demo/voice", {**common, "CallStatus": "ringing"}).text
     gather = re.findall(r'<Gather action="([^"]+)"', menu)[0].replace("&amp;", "&")
     dial = gw.post(gather, {**common, "CallStatus": "in-progress", "Digits": "1"}).text
@@ -65,16 +69,9 @@ def test_wrong_password_shows_the_error_next_to_the_field_and_keeps_the_email(pa
 
 def test_a_simulated_call_appears_on_the_live_dashboard(page, vpbx):
     # given the supervisor watching the live view
-    sign_in(page, vpbx, "supervisor@demo.test")
-    page.goto(vpbx.url + "/app/#/dashboard")
-    page.get_by_role("heading", name="Live").wait_for()
+    sid, gw, common = watching_a_new_call(page, vpbx)
     # when a caller rings the demo number and waits in the IVR menu (no digits yet)
-    sid = "CA" + uuid.uuid4().hex
-    gw = Gateway(base_url=vpbx.url, public_url=vpbx.url, tenant="demo", auth_token=TOKEN, say=lambda _: None)
-    resp = gw.post(f"{vpbx.url}/webhooks/demo/voice", {"CallSid": sid, "AccountSid": "AC" + "0" * 32,
-                                                       "From": "+15550002000", "To": DEMO_NUMBER,
-                                                       "CallStatus": "ringing", "Direction": "inbound",
-                                                       "ApiVersion": "2010-04-01"})
+    resp = gw.post(f"{vpbx.url}/webhooks/demo/voice", {**common, "CallStatus": "ringing"})
     assert resp.status_code == 200
     # then, within the auto-refresh, the call shows up with a link to its timeline
     link = page.get_by_role("link", name=sid)
