@@ -111,6 +111,7 @@ def _dial_answered(s: JSON, e: StoredEvent) -> JSON | None:
     if not pending or pending.get("node") != get(e.data, "node") or pending.get("answered_by"):
         return None  # not this dial's, or the first answer is already known
     s["dialing"] = {**pending, "answered_by": str(get(e.data, "member")), "leg_sid": str(get(e.data, "leg_sid"))}
+    s["answered_at"] = s["answered_at"] or utc(e.occurred_at)  # the moment itself (DialEnded can only infer it)
     return s
 
 

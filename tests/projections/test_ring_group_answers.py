@@ -40,6 +40,8 @@ def test_the_cdr_names_who_answered_and_their_leg(api, gateway, clock) -> None: 
     (leg,) = cdrs[sid(11)]["legs"]
     assert (leg["answered_by"], leg["sid"], leg["ring"], leg["talk"]) == ("102", "CA" + sid(11)[2:][::-1], 7.0, 50.0)
     assert cdrs[sid(11)]["outcome"] == cdrs[sid(13)]["outcome"] == "answered"
+    # answered when 102 picked up: 15:00:00 + 5 s of menu + 7 s of ringing
+    assert cdrs[sid(11)]["answered_at"] == "2026-11-24T15:00:12.000000+00:00"
     assert cdrs[sid(13)]["legs"][0]["answered_by"] == "" and cdrs[sid(12)]["outcome"] == "voicemail"
 
 
@@ -58,3 +60,4 @@ def test_the_live_view_shows_who_talks_to_whom_once_a_member_picks_up(api, gatew
     talking = api.get(f"/live?since={ringing['cursor']}").json_body
     assert [(c["sid"], c["ringing"]) for c in talking["calls"]] == [(sid(21), [])]
     assert talking["talking"] == [{"agent": "101", "call": sid(21), "with": A, "queue": ""}]
+    assert talking["calls"][0]["outcome"] == "answered"  # while they talk, not "ringing" until the dial ends
