@@ -22,7 +22,7 @@ from chalicelib.features import gather_facts, handle_feature_call
 from chalicelib.laml import render_laml
 from chalicelib.signatures import public_url, verify_request
 from chalicelib.webhook_input import BadWebhook, parse_body, request_id, validate
-from domain.calls.state import CallState, fold
+from domain.calls.state import CallState, fold, updated
 from domain.events import StoredEvent
 from domain.instructions import from_json
 from domain.ports import ConcurrencyError, EventStore
@@ -78,6 +78,8 @@ def _topped_up(base: Folded, newer: list[StoredEvent], version: int) -> Folded:
     if not newer:
         return base
     state = fold(decode_all(newer), base.state)
+    if not state.tenant_id and newer[0].version == 1:  # whose call it is: the tenant of its first event
+        state = updated(state, tenant_id=newer[0].tenant_id)
     return Folded(version, state, base.seen | {e.correlation_id for e in newer}, base.snapshot_version)
 
 
@@ -174,6 +176,10 @@ def _handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query:
     for _ in range(MAX_ATTEMPTS):
         folded = cache.load(services.store, stream, persisted=persisted)
         state, version = folded.state, folded.version
+        if state.tenant_id and state.tenant_id != tenant_id:
+            # signed with another tenant's token but naming this call: not theirs to change (call ids are
+            # not secret enough to be the only guard), and not theirs to learn about either
+            return _error(404, f"no call {stream[5:]} in tenant {tenant_id!r}")
         if req in folded.seen:  # a redelivery: answer as before, from the events
             return WebhookResponse(200, render_laml([from_json(i) for i in state.responses.get(req, ())], base), XML)
         now = services.clock()
@@ -190,8 +196,10 @@ def _handle_webhook(services: Services, *, tenant_id: str, endpoint: str, query:
                 tenant = services.tenants.get(tenant_id) or tenant
                 persisted = False  # whatever went wrong, the retry folds the events themselves
                 continue
-            done = Folded(version + len(envelopes), fold(decision.events, state), folded.seen | {req},
-                          folded.snapshot_version)
+            new_state = fold(decision.events, state)
+            if version == 0:  # this request started the stream: the call is this tenant's
+                new_state = updated(new_state, tenant_id=tenant_id)
+            done = Folded(version + len(envelopes), new_state, folded.seen | {req}, folded.snapshot_version)
             if done.state.ended:  # an ended call keeps no snapshot (it has one if an earlier append reached 10)
                 if not state.ended and version >= SNAPSHOT_EVERY:
                     drop_snapshot(services.store, stream, done.version)

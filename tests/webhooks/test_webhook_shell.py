@@ -46,6 +46,40 @@ def test_an_unknown_tenant_is_404(services) -> None:  # type: ignore[no-untyped-
     assert Gateway(services, tenant="nobody").post("voice", call_params(SID)).status == 404
 
 
+def test_another_tenant_cannot_change_or_probe_this_tenants_call(gateway: Gateway, services) -> None:  # type: ignore[no-untyped-def]
+    # given a call of the demo tenant, and a rival tenant with its own gateway account (its own token)
+    from tests.routing.pbx import base_config, make_tenant
+
+    gateway.post("voice", call_params(SID))
+    config = base_config()
+    config["gateway"] = {**config["gateway"], "auth_token": "rival-token"}
+    rival = make_tenant(services, "rival", {"root": {"id": "bye", "action": "hangup", "data": {}}},
+                        gateway=config["gateway"])
+    rival.token = "rival-token"
+    before = events_of(services)
+    # when the rival signs webhooks (a status callback, an answer URL) naming the demo tenant's call
+    status = rival.post("status", call_params(SID, CallStatus="completed", SequenceNumber="9"))
+    answer = rival.post("answered", call_params("CA" + "b" * 32, CallStatus="in-progress"),
+                        {"call": SID, "member": "101", "node": "menu", "step": "2"})
+    # then it is told there is no such call, and the call is as it was, in this process and a fresh one
+    assert status.status == answer.status == 404 and "no call " + SID in status.body
+    assert events_of(services) == before
+    from chalicelib.calls import _caches
+
+    _caches.clear()
+    assert rival.post("status", call_params(SID, CallStatus="completed", SequenceNumber="10")).status == 404
+    assert events_of(services) == before
+    # nor through the call center's return to the plan (the queue's result)
+    from chalicelib.callcenter.caller import resume_plan
+
+    laml = resume_plan(services, services.tenants.get("rival"), SID, {"node": "menu", "step": "2"}, "hangup",
+                       call_params(SID), "req-rival")
+    assert laml.endswith("<Response><Hangup/></Response>") and events_of(services) == before
+    # while the demo tenant's own callbacks still apply
+    assert gateway.post("status", call_params(SID, CallStatus="completed", SequenceNumber="11")).status == 200
+    assert len(events_of(services)) == len(before) + 1
+
+
 @pytest.mark.parametrize(("change", "field"), [
     ({"CallSid": ""}, "CallSid"),
     ({"CallSid": "not-a-call"}, "CallSid"),

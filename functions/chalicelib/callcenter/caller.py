@@ -207,6 +207,8 @@ def resume_plan(services: Services, tenant: TenantSnapshot, call_sid: str, query
                         node=query.get("node", ""), step=int(query.get("step", "-1") or -1))
     for _ in range(20):
         stored, version = services.store.load(stream)
+        if not stored or stored[0].tenant_id != t:  # no such call of this tenant (another's is not theirs)
+            return render_laml((Hangup(),), base)
         state = fold_call(decode_all(stored))
         if not state.started:
             return render_laml((Hangup(),), base)
