@@ -38,7 +38,7 @@ JSONish = dict[str, Any]
 PERIOD = {"from": "first local day, YYYY-MM-DD (default today)", "to": "last local day, inclusive (default from)"}
 LIVE_HOURS = 12
 CSV_COLUMNS = ("sid", "t", "direction", "from", "to", "outcome", "status", "answered_at", "ended_at", "duration",
-               "ring", "talk", "hold", "extensions", "voicemail", "recordings", "events")
+               "ring", "talk", "hold", "extensions", "answered_by", "voicemail", "recordings", "events")
 
 
 def _context(tenant: str) -> tuple[Services, TenantSnapshot, SQLiteProjectionStore]:
@@ -171,6 +171,15 @@ def extensions(c: JSONish, devices: dict[str, str]) -> list[str]:
     return sorted(set(found + ([own] if own else [])))
 
 
+def answerers(c: JSONish, devices: dict[str, str]) -> list[str]:
+    """Who picked up the call: each answered dial's member (its answer URL said), a queue call's agent."""
+    found = [extension_of(str(leg["answered_by"]), devices) or str(leg["answered_by"])
+             for leg in c["legs"] if leg["answered_by"]]
+    if c.get("queue") and c["queue"].get("agent"):
+        found.append(str(c["queue"]["agent"]))
+    return list(dict.fromkeys(found))
+
+
 def to_csv(cdrs: list[JSONish], devices: dict[str, str]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -178,7 +187,7 @@ def to_csv(cdrs: list[JSONish], devices: dict[str, str]) -> str:
     for c in cdrs:
         w.writerow([c["sid"], c["t"], c["direction"], c["from"], c["to"], c["outcome"], c["status"], c["answered_at"],
                     c["ended_at"], c["duration"], c["ring"], c["talk"], c["hold"], " ".join(extensions(c, devices)),
-                    (c["voicemail"] or {}).get("url", ""), " ".join(c["recordings"]), len(c["events"])])
+                    " ".join(answerers(c, devices)), (c["voicemail"] or {}).get("url", ""), " ".join(c["recordings"]), len(c["events"])])
     return buf.getvalue()
 
 
@@ -198,7 +207,7 @@ def cdrs(tenant: str, principal: Any) -> Any:
         return Response(body=to_csv(rows, devices), status_code=200,
                         headers={"Content-Type": "text/csv; charset=utf-8",
                                  "Content-Disposition": f'attachment; filename="cdrs-{tenant}.csv"'})
-    return {"period": p, "count": len(rows), "cdrs": rows}
+    return {"period": p, "count": len(rows), "cdrs": [{**c, "answered_by": answerers(c, devices)} for c in rows]}
 
 
 @endpoint(bp, "GET", TENANT + "/live", summary="Live calls, who talks to whom, agents by state, queue sizes",

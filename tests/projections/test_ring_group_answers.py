@@ -3,6 +3,9 @@ up (on the new leg, before bridging it), and the figures credit that member. Wor
 
 from __future__ import annotations
 
+import csv
+import io
+
 from tests.conftest import call_params
 from tests.projections.conftest import A, B, C
 from tests.projections.scenario import Calls, actions, sid
@@ -43,6 +46,10 @@ def test_the_cdr_names_who_answered_and_their_leg(api, gateway, clock) -> None: 
     # answered when 102 picked up: 15:00:00 + 5 s of menu + 7 s of ringing
     assert cdrs[sid(11)]["answered_at"] == "2026-11-24T15:00:12.000000+00:00"
     assert cdrs[sid(13)]["legs"][0]["answered_by"] == "" and cdrs[sid(12)]["outcome"] == "voicemail"
+    assert [cdrs[sid(n)]["answered_by"] for n in (11, 12, 13)] == [["102"], [], []]
+    # and the CSV export says who picked up
+    rows = csv.DictReader(io.StringIO(api.get("/cdrs?from=2026-11-24&format=csv").body.decode()))
+    assert {r["sid"]: r["answered_by"] for r in rows} == {sid(11): "102", sid(12): "", sid(13): ""}
 
 
 def test_the_live_view_shows_who_talks_to_whom_once_a_member_picks_up(api, gateway, clock) -> None:  # type: ignore[no-untyped-def]

@@ -288,6 +288,16 @@ def test_the_analyst_searches_the_call_log_and_exports_it_as_csv(page, vpbx):
     text = Path(download.value.path()).read_text()
     lines = text.strip().splitlines()
     assert lines[0].startswith("sid,") and len(lines) == 2 and "+15550004444" in lines[1]
+    # and a sales call the simulated gateway connected to 101 (the first device of the ring group to pick
+    # up: it fetched 101's answer URL) says who answered
+    gw.call(DEMO_NUMBER, "+15550004445", Script(digits=["1"], dial=["completed"]))
+    page.get_by_label("Search by number, extension or call id").fill("+15550004445")
+    page.get_by_role("button", name="Search").click()
+    answered = page.locator("main table tbody tr").filter(has_text="+15550004445")
+    expect(answered).to_have_count(1)
+    headers = page.locator("main table thead th").all_inner_texts()
+    cells = answered.locator("td").all_inner_texts()
+    assert cells[headers.index("Answered by")].strip() == "101" and cells[headers.index("Result")] == "answered"
     # and the analyst has no routing or user administration
     nav = page.get_by_role("navigation", name="Main")
     assert nav.get_by_role("link", name="Routing").count() == 0 and nav.get_by_role("link", name="Users").count() == 0

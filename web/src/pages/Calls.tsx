@@ -20,7 +20,7 @@ export function CallLog(props: { tenant: string; query?: string }) {
   const [applied, setApplied] = useState(filterQuery(q, 7, zone));
   const cdrs = useGet<any>(ep.cdrs(props.tenant, applied));
   const cols: [string, string][] = [["sid", "Call"], ["t", "Started"], ["from", "From"], ["to", "To"],
-    ["direction", "Direction"], ["outcome", "Result"], ["duration", "Seconds"]];
+    ["direction", "Direction"], ["outcome", "Result"], ["answered", "Answered by"], ["duration", "Seconds"]];
   return (
     <Page title="Call log">
       <form class="search" role="search" onSubmit={(e) => { e.preventDefault(); setApplied(filterQuery(q, days, zone)); }}>
@@ -35,7 +35,8 @@ export function CallLog(props: { tenant: string; query?: string }) {
         {(d) => (
           <>
             <p>{d.count} call(s). <a href={ep.cdrs(props.tenant, applied + "&format=csv")} download>Export CSV</a></p>
-            <Table columns={cols} rows={(d.cdrs ?? []).map((c: any) => ({ ...c, t: localDateTime(c.t, zone) }))}
+            <Table columns={cols} rows={(d.cdrs ?? []).map((c: any) => ({ ...c, t: localDateTime(c.t, zone),
+              answered: (c.answered_by ?? []).join(", ") }))}
               rowHref={(r) => `#/calls/${encodeURIComponent(r.sid)}`} empty="No calls match." />
           </>
         )}
