@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -132,6 +133,11 @@ def dynamodb_url() -> Iterator[str]:
     server.start()
     yield f"http://127.0.0.1:{port}"
     server.stop()
+
+
+def answer_url(laml: str, member: str) -> str:
+    """The answer URL of ``member``'s nouns in a <Dial> (what the gateway fetches when one picks up)."""
+    return next(u.replace("&amp;", "&") for u in re.findall(r' url="([^"]+)"', laml) if f"member={member}&" in u)
 
 
 def call_params(call_sid: str, **extra: str) -> dict[str, str]:

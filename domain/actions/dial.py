@@ -118,7 +118,7 @@ def answer_url(ctx: Context, member: str) -> str:
     return f"answered?call={quote(ctx.call.call_sid, safe='')}&member={quote(member, safe='')}&{query}"
 
 
-def answered_by(ctx: Context, member: str, targets: list[Instruction]) -> list[Instruction]:
+def with_answer_urls(ctx: Context, member: str, targets: list[Instruction]) -> list[Instruction]:
     """``member``'s nouns, each reporting its answer (see ``answer_url``); a noun's own url is kept."""
     url = answer_url(ctx, member)
     return [replace(t, url=url) if isinstance(t, Sip | Client | Number) and not t.url else t for t in targets]
@@ -129,12 +129,12 @@ def ring(node: Node, ctx: Context, targets: list[Instruction], labels: list[str]
          inputs: Mapping[str, Any] | None = None, events: tuple[Any, ...] = ()) -> Outcome:
     """Wait on a ``<Dial>`` of ``targets``; with nothing to ring, take ``unavailable`` now. The nouns of a
     dial of one label (an extension, a number) report their answer as that label's (``answer_url``); a
-    dial of several members labels its nouns itself (``answered_by``)."""
+    dial of several members labels its nouns itself (``with_answer_urls``)."""
     if not targets:
         return Continue("unavailable", inputs={**(inputs or {}), "targets": labels, "reason": "no reachable device"},
                         events=events)
     if len(labels) == 1:
-        targets = answered_by(ctx, labels[0], targets)
+        targets = with_answer_urls(ctx, labels[0], targets)
     dial = Dial(targets=tuple(targets), action=ctx.action_url, timeout=timeout,
                 caller_id=caller_id or caller_id_for(str(node.data.get("caller_id", "")), ctx),
                 record=str(node.data.get("record", "")))

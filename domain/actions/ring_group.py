@@ -19,13 +19,13 @@ from domain.actions.dial import (
     ANSWERED,
     CALLER_ID,
     TIMEOUT,
-    answered_by,
     dial_ended,
     dial_result,
     extension_targets,
     is_dnd,
     line_busy,
     ring,
+    with_answer_urls,
 )
 from domain.routing.plan import Node
 from domain.tenant import TenantSnapshot
@@ -79,7 +79,7 @@ def _enter(node: Node, ctx: Context) -> Outcome:
         return Continue(branch, inputs={**inputs, "members": members, "reason": "nobody to ring"})
     timeout = int(node.data.get("timeout") or cfg.get("timeout", 20))
     if strategy == "simultaneous":  # several members ring at once: each one's nouns say who picked up
-        targets = [t for m in ready for t in answered_by(ctx, m, extension_targets(ctx.tenant, m))]
+        targets = [t for m in ready for t in with_answer_urls(ctx, m, extension_targets(ctx.tenant, m))]
         return ring(node, ctx, targets, ready, timeout, scratch={"order": ready, "i": -1}, inputs=inputs)
     order = _order(strategy, ready, cfg, ctx)
     if strategy == "least_recent":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import Gateway, call_params
+from tests.conftest import Gateway, answer_url, call_params
 
 SID = "CA" + "1" * 32
 
@@ -58,10 +58,6 @@ def _to_sales(gateway: Gateway) -> str:
     return gateway.follow(actions(menu.body)[0], call_params(SID, CallStatus="in-progress", Digits="1")).body
 
 
-def _answer_url(dial: str, member: str) -> str:
-    return next(u.replace("&amp;", "&") for u in re.findall(r' url="([^"]+)"', dial) if f"member={member}&" in u)
-
-
 LEG = "CA" + "2" * 32
 
 
@@ -73,8 +69,8 @@ def test_the_answer_of_a_member_is_recorded_once_and_lets_the_gateway_bridge(gat
     dial = _to_sales(gateway)
     leg = call_params(LEG, CallStatus="in-progress", Direction="outbound-dial", To="client:102")
     # when the gateway fetches 102's answer URL on the new leg, twice (a redelivery)
-    first = gateway.follow(_answer_url(dial, "102"), leg)
-    again = gateway.follow(_answer_url(dial, "102"), leg)
+    first = gateway.follow(answer_url(dial, "102"), leg)
+    again = gateway.follow(answer_url(dial, "102"), leg)
     # then the answer is empty LaML (the legs are bridged), and recorded once on the caller's call
     assert first.status == again.status == 200 and first.body.endswith("<Response></Response>") and again.body == first.body
     assert _answered(services) == [{"node": "sales", "step": 4, "member": "102", "leg_sid": LEG}]
@@ -84,16 +80,16 @@ def test_the_answer_of_a_member_is_recorded_once_and_lets_the_gateway_bridge(gat
 def test_an_answer_after_the_dial_ended_changes_nothing(gateway: Gateway, services) -> None:  # type: ignore[no-untyped-def]
     dial = _to_sales(gateway)
     gateway.follow(actions(dial)[0], call_params(SID, CallStatus="in-progress", DialCallStatus="no-answer"))
-    late = gateway.follow(_answer_url(dial, "101"), call_params(LEG, CallStatus="in-progress"))
+    late = gateway.follow(answer_url(dial, "101"), call_params(LEG, CallStatus="in-progress"))
     assert late.status == 200 and late.body.endswith("<Response></Response>") and _answered(services) == []
 
 
 def test_an_answer_url_without_its_call_is_refused_naming_it(gateway: Gateway, services) -> None:  # type: ignore[no-untyped-def]
     dial = _to_sales(gateway)
-    url = _answer_url(dial, "101").replace(f"call={SID}", "call=nope")
+    url = answer_url(dial, "101").replace(f"call={SID}", "call=nope")
     resp = gateway.follow(url, call_params(LEG, CallStatus="in-progress"))
     assert resp.status == 400 and resp.body.startswith("call: 'nope' is not the call that dialled")
-    resp = gateway.follow(_answer_url(dial, "101").replace("&member=101", ""), call_params(LEG))
+    resp = gateway.follow(answer_url(dial, "101").replace("&member=101", ""), call_params(LEG))
     assert resp.status == 400 and resp.body.startswith("member: is required")
     assert _answered(services) == []
 
@@ -107,7 +103,7 @@ def test_the_call_connects_even_when_the_answer_cannot_be_recorded(gateway: Gate
 
     services.store.append = failing
     try:
-        resp = gateway.follow(_answer_url(dial, "101"), call_params(LEG, CallStatus="in-progress"))
+        resp = gateway.follow(answer_url(dial, "101"), call_params(LEG, CallStatus="in-progress"))
     finally:
         services.store.append = real_append
     # the gateway still gets the empty document that bridges the legs; the failure is logged

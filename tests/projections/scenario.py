@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from chalicelib.calls import WebhookResponse
-from tests.conftest import FakeClock, Gateway, call_params
+from tests.conftest import FakeClock, Gateway, answer_url, call_params
 
 
 def sid(n: int) -> str:
@@ -61,9 +61,8 @@ class Calls:
 
     def answer(self, dial_laml: str, member: str, leg: str) -> WebhookResponse:
         """The gateway fetching ``member``'s answer URL (the url of their first noun) on the new leg ``leg``."""
-        urls = [u.replace("&amp;", "&") for u in re.findall(r' url="([^"]+)"', dial_laml)]
-        url = next(u for u in urls if f"&member={member}&" in u)
-        return self.gw.follow(url, call_params(leg, CallStatus="in-progress", Direction="outbound-dial"))
+        return self.gw.follow(answer_url(dial_laml, member),
+                              call_params(leg, CallStatus="in-progress", Direction="outbound-dial"))
 
     def outbound(self, call: str, device: str, number: str, *, ring: float = 5, talk: int = 0,
                  status: str = "completed") -> None:

@@ -15,7 +15,7 @@ from chalicelib.callcenter.streams import load_agent
 from chalicelib.demo import DEMO_NUMBER
 from chalicelib.simulator import Gateway, Script
 from domain.tenant import PlanPublished, TenantConfigPatched
-from tests.conftest import TOKEN
+from tests.conftest import TOKEN, answer_url
 from tests.web.conftest import PASSWORD, shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -39,8 +39,7 @@ def test_the_live_view_names_who_picked_up_a_ring_group_call(page, vpbx):
     menu = gw.post(f"{vpbx.url}/webhooks/demo/voice", {**common, "CallStatus": "ringing"}).text
     gather = re.findall(r'<Gather action="([^"]+)"', menu)[0].replace("&amp;", "&")
     dial = gw.post(gather, {**common, "CallStatus": "in-progress", "Digits": "1"}).text
-    answer = next(u for u in re.findall(r' url="([^"]+)"', dial) if "member=102" in u).replace("&amp;", "&")
-    assert gw.post(answer, {**common, "CallSid": "CA" + uuid.uuid4().hex, "CallStatus": "in-progress",
+    assert gw.post(answer_url(dial, "102"), {**common, "CallSid": "CA" + uuid.uuid4().hex, "CallStatus": "in-progress",
                             "Direction": "outbound-dial", "To": "client:102"}).status_code == 200
     # then the call's row names 102 and rings nobody; supervision (call-center conferences) is not offered
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=sid))
