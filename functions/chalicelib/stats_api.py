@@ -187,7 +187,8 @@ def to_csv(cdrs: list[JSONish], devices: dict[str, str]) -> str:
     for c in cdrs:
         w.writerow([c["sid"], c["t"], c["direction"], c["from"], c["to"], c["outcome"], c["status"], c["answered_at"],
                     c["ended_at"], c["duration"], c["ring"], c["talk"], c["hold"], " ".join(extensions(c, devices)),
-                    " ".join(answerers(c, devices)), (c["voicemail"] or {}).get("url", ""), " ".join(c["recordings"]), len(c["events"])])
+                    " ".join(answerers(c, devices)), (c["voicemail"] or {}).get("url", ""), " ".join(c["recordings"]),
+                    len(c["events"])])
     return buf.getvalue()
 
 
