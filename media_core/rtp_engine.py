@@ -76,7 +76,7 @@ class RtpEngine:
         self._free: list[int] = []
         self._used = 0
         self.state = np.zeros((0, K.COLUMNS), np.int64)
-        self.seqs = np.zeros((0, K.RING), np.int64)
+        self.seqs = np.zeros((0, K.RING + K.GHOSTS), np.int64)
         self.data = np.zeros((0, K.RING, K.FRAME), np.uint8)
         self.last_good = np.zeros((0, K.FRAME), np.uint8)
         self.addrs = np.zeros((0, 32), np.uint8)
@@ -93,7 +93,7 @@ class RtpEngine:
 
     def _alloc(self, capacity: int) -> None:
         state = np.zeros((capacity, K.COLUMNS), np.int64)
-        seqs = np.full((capacity, K.RING), K.EMPTY, np.int64)
+        seqs = np.full((capacity, K.RING + K.GHOSTS), K.EMPTY, np.int64)
         data = np.zeros((capacity, K.RING, K.FRAME), np.uint8)
         last_good = np.zeros((capacity, K.FRAME), np.uint8)
         addrs = np.zeros((capacity, 32), np.uint8)

@@ -47,9 +47,13 @@ OUT_TS = 31
 SSRC = 32
 MARKER = 33  # 1 until the first packet went out (RFC 3551 section 4.1)
 BACKLOG = 34  # 1 while extra reads keep finding packets queued in the kernel
-COLUMNS = 35
+GHOSTS_SEEN = 35  # ghosts recorded since the last trim (see GHOSTS)
+COLUMNS = 36
 
 RING = 16  # jitter slots per leg (a power of two above MAX_DEPTH)
+GHOSTS = 8  # ``seqs[i, RING:]``: numbers the reference still holds that lost their ring slot to a frame RING
+# or more newer. It keeps them until its next pop drops them as too old, so a duplicate of one arriving
+# before that pop is a duplicate, not a new frame. Beyond GHOSTS between two pops the oldest is forgotten.
 EMPTY = np.iinfo(np.int64).min  # ``seqs`` value of a free slot
 FRAME = 160
 
@@ -59,6 +63,7 @@ def _jitter_reset(state: np.ndarray, seqs: np.ndarray, i: int) -> None:
     """JitterBuffer.reset, keeping the counters and the last good frame."""
     for r in range(seqs.shape[1]):
         seqs[i, r] = EMPTY
+    state[i, GHOSTS_SEEN] = 0
     state[i, HAS_HIGHEST] = 0
     state[i, HAS_NEXT] = 0
     state[i, MISSING_RUN] = 0
@@ -111,9 +116,8 @@ def _jitter_push(
         _jitter_reset(state, seqs, i)
         ext = seq
     state[i, LATE_RUN] = 0
-    ring = seqs.shape[1]
-    r = ext & (ring - 1)
-    if seqs[i, r] == ext:
+    r = ext & (RING - 1)
+    if seqs[i, r] == ext or (state[i, GHOSTS_SEEN] and _is_ghost(state, seqs, i, ext)):
         state[i, DUPLICATES] += 1
         return
     if state[i, HAS_HIGHEST] and ext < state[i, HIGHEST]:
@@ -127,9 +131,12 @@ def _jitter_push(
         state[i, HAS_HIGHEST] = 1
     held = seqs[i, r]
     if held != EMPTY and held > ext:
+        _add_ghost(state, seqs, i, ext)
         return  # the newer frame keeps the slot
     if held == EMPTY:
         state[i, COUNT] += 1
+    else:
+        _add_ghost(state, seqs, i, held)
     seqs[i, r] = ext
     n = data.shape[2]
     size = min(end - start, n)
@@ -138,6 +145,20 @@ def _jitter_push(
     silence = state[i, SILENCE]
     for t in range(size, n):  # pad odd sizes so the mixer always sees whole frames
         data[i, r, t] = silence
+
+
+@njit(cache=True, nogil=True)
+def _is_ghost(state: np.ndarray, seqs: np.ndarray, i: int, ext: int) -> bool:
+    for g in range(min(state[i, GHOSTS_SEEN], GHOSTS)):
+        if seqs[i, RING + g] == ext:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _add_ghost(state: np.ndarray, seqs: np.ndarray, i: int, ext: int) -> None:
+    seqs[i, RING + state[i, GHOSTS_SEEN] % GHOSTS] = ext
+    state[i, GHOSTS_SEEN] += 1
 
 
 @njit(cache=True, nogil=True)
@@ -178,7 +199,7 @@ def _jitter_pop(
     row: int,
 ) -> None:
     """``JitterBuffer.pop_payload`` into ``out[row]``: the next frame, else concealment (repeat, then silence)."""
-    ring = seqs.shape[1]
+    ring = RING
     if state[i, HAS_NEXT]:
         nxt = state[i, NEXT]
         r = nxt & (ring - 1)
@@ -204,6 +225,7 @@ def _jitter_pop(
             if seqs[i, r] != EMPTY and seqs[i, r] < floor:
                 seqs[i, r] = EMPTY
                 state[i, COUNT] -= 1
+        state[i, GHOSTS_SEEN] = 0  # every ghost is RING older than a frame held, so below the floor
         state[i, NEXT] = floor
     nxt = state[i, NEXT]
     state[i, NEXT] = nxt + 1
