@@ -96,8 +96,12 @@ def page(browser: object, vpbx: Server) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=vpbx.url)  # type: ignore[attr-defined]
     pg = context.new_page()
     # Generous: on the 2-core CI machine Chromium, the server and the other test worker share the CPU, and
-    # 8 s was seen to run out twice in a day (a wait that fails still fails, only later).
+    # 8 s was seen to run out twice in a day (a wait that fails still fails, only later). The same for
+    # expect()'s assertions, which keep their own timeout (5 s by default).
     pg.set_default_timeout(20_000)
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
     yield pg
     context.close()
 
