@@ -7,6 +7,7 @@ import json
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from chalicelib.blobs import blob_store
 from chalicelib.demo import DEMO_NUMBER
@@ -31,7 +32,9 @@ def test_the_admin_creates_a_queue_with_errors_by_the_field_first(page, vpbx):
     page.get_by_role("button", name="Add").click()
     form = page.get_by_role("form", name="New item")
     # (the form starts with the call center's defaults)
-    assert form.get_by_label("ring seconds").input_value() == "15" and form.get_by_label("join empty").is_checked()
+    # (filled in once the queue schema has loaded: wait for them rather than read the empty field)
+    expect(form.get_by_label("ring seconds")).to_have_value("15")
+    expect(form.get_by_label("join empty")).to_be_checked()
     form.get_by_label("Id").fill("support")
     form.get_by_label("name", exact=True).fill("Support")
     form.get_by_label("strategy").select_option("ring_all")
