@@ -3,7 +3,8 @@
 Invariant: a snapshot is only a cache. It is written after a successful append, from the state
 that append produced, so it is the fold of exactly the events up to its version; a reader always
 loads the events after that version. A snapshot of another schema, or one that does not parse,
-is never used, and nothing here lets a webhook fail.
+is never used, nor one that does not name the call's tenant (written before calls knew their
+owner: the shell checks a webhook's tenant against it), and nothing here lets a webhook fail.
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ def usable(stream: str, found: tuple[int, str, str] | None) -> tuple[int, CallSt
         seen = doc["seen"]
         if type(seen) is not list:
             raise ValueError(f"seen is {type(seen).__name__}, not a list of request ids")
-        return version, from_snapshot(doc["state"]), frozenset(seen)  # TypeError if an id is not hashable
+        state = from_snapshot(doc["state"])
+        ids = frozenset(seen)  # TypeError if an id is not hashable
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("ignoring the corrupt snapshot of %s at version %d: %s", stream, version, exc)
         return None
+    if not state.tenant_id:  # written before snapshots kept the owner: the events say whose call it is
+        return None
+    return version, state, ids
 
 
 def drop_snapshot(store: EventStore, stream: str, version: int) -> None:

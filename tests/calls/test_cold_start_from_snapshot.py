@@ -192,6 +192,36 @@ def test_a_snapshot_of_another_schema_or_corrupt_is_ignored_and_the_call_goes_on
     assert from_snapshot(orjson.loads(text)["state"]) == owned_fold(cold.services.store.load(STREAM)[0])
 
 
+def test_a_snapshot_that_names_no_tenant_is_not_trusted_to_say_whose_call_it_is(
+        services: Services, settings: Settings, clock: FakeClock) -> None:
+    # given a call of the demo tenant whose snapshot was written before snapshots kept the call's owner
+    menu = call_of_25_webhooks(process(settings, clock, "p1"))
+    with sqlite3.connect(settings.sqlite_path) as db:
+        (text,) = db.execute("SELECT doc FROM snapshots WHERE stream_id = ?", (STREAM,)).fetchone()
+        doc = orjson.loads(text)
+        assert doc["state"]["tenant_id"] == "demo"
+        doc["state"]["tenant_id"] = ""
+        db.execute("UPDATE snapshots SET doc = ? WHERE stream_id = ?", (orjson.dumps(doc).decode(), STREAM))
+    # and a rival tenant with its own gateway account
+    from tests.routing.pbx import base_config, make_tenant
+
+    config = base_config()
+    rival = make_tenant(services, "rival", {"root": {"id": "bye", "action": "hangup", "data": {}}},
+                        gateway={**config["gateway"], "auth_token": "rival-token"})
+    rival.token = "rival-token"
+    before = services.store.stream_version(STREAM)
+    # when the rival, in a new process, signs a status callback naming the call
+    cold = process(settings, clock, "p2")
+    rival.services = cold.services
+    hijack = rival.post("status", call_params(SID, CallStatus="completed", SequenceNumber="90"))
+    # then the snapshot was not used (every event was folded, the first one naming the owner): 404, nothing written
+    assert hijack.status == 404 and "no call " + SID in hijack.body
+    assert spy(cold).loads_after == [20, 0]
+    assert services.store.stream_version(STREAM) == before
+    # while the owner's next webhook goes on as before
+    assert ">sip:103@demo.sip.vpbx.local</Sip>" in press(cold, "2", menu).body
+
+
 def test_a_call_that_ends_drops_its_snapshot_and_a_late_webhook_still_folds_it_all(
         services: Services, settings: Settings, clock: FakeClock) -> None:
     # given a call long enough to have a snapshot
