@@ -9,7 +9,7 @@ import re
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -137,7 +137,16 @@ def dynamodb_url() -> Iterator[str]:
 
 def answer_url(laml: str, member: str) -> str:
     """The answer URL of ``member``'s nouns in a <Dial> (what the gateway fetches when one picks up)."""
-    return next(u.replace("&amp;", "&") for u in re.findall(r' url="([^"]+)"', laml) if f"member={member}&" in u)
+    tag = f"member={quote(member, safe='')}&"
+    return next(u for u in (x.replace("&amp;", "&") for x in re.findall(r' url="([^"]+)"', laml)) if tag in u)
+
+
+def answering_device(laml: str, member: str) -> str:
+    """Where ``member``'s first noun in a <Dial> goes: the ``To`` the gateway reports on that new leg."""
+    for tag, url, text in re.findall(r'<(Sip|Client|Number)\b[^>]* url="([^"]+)"[^>]*>([^<]*)</', laml):
+        if f"member={quote(member, safe='')}&" in url.replace("&amp;", "&"):
+            return f"client:{text}" if tag == "Client" else text
+    raise AssertionError(f"no noun of member {member} in {laml}")
 
 
 def call_params(call_sid: str, **extra: str) -> dict[str, str]:

@@ -142,10 +142,12 @@ def ring(node: Node, ctx: Context, targets: list[Instruction], labels: list[str]
                 events=events)
 
 
-def forward_to(node: Node, ctx: Context, number: str, why: str, events: tuple[Any, ...] = ()) -> Outcome:
+def forward_to(node: Node, ctx: Context, ext: str, number: str, why: str, events: tuple[Any, ...] = ()) -> Outcome:
+    """Ring the number ``ext``'s forwarding rule ``why`` names; the step says whose rule it was
+    (``forwarded_for``), so the call still counts as that extension's in the figures."""
     timeout = int(node.data.get("forward_timeout", 30))
     return ring(node, ctx, [Number(number=number)], [number], timeout, scratch={"stage": "forward", "to": number},
-                inputs={"forwarded": why}, events=events)
+                inputs={"forwarded": why, "forwarded_for": ext}, events=events)
 
 
 def not_ringable(ctx: Context, ext: str) -> Outcome | None:
@@ -166,7 +168,7 @@ def _ring_extension_enter(node: Node, ctx: Context) -> Outcome:
         return refused
     number = active_forward(ctx, ext, "unconditional")
     if number:
-        return forward_to(node, ctx, number, "unconditional")
+        return forward_to(node, ctx, ext, number, "unconditional")
     return ring(node, ctx, extension_targets(ctx.tenant, ext), [ext], int(node.data.get("timeout", 20)),
                 scratch={"stage": "ring"})
 
@@ -179,7 +181,7 @@ def _ring_extension_resume(node: Node, ctx: Context) -> Outcome:
     kind = FORWARD_BY_STATUS.get(status, "")
     number = active_forward(ctx, ext, kind) if kind else ""
     if number:
-        return forward_to(node, ctx, number, kind, events=(dial_ended(node, ctx, [ext]),))
+        return forward_to(node, ctx, ext, number, kind, events=(dial_ended(node, ctx, [ext]),))
     return dial_result(node, ctx, [ext])
 
 

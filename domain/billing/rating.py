@@ -1,18 +1,26 @@
 """Rating a month of CDRs under a tariff: an invoice whose every line lists the calls behind it.
 
 Rounding rules (stated once, applied everywhere):
-- an outbound call's billed seconds = max(minimum, duration rounded UP to the billing increment);
-- a call's charge = per-minute rate x billed seconds / 60, rounded HALF-UP to 0.0001;
+- an outbound call's (or paid leg's) billed seconds = max(minimum, duration rounded UP to the increment);
+- a call's (or paid leg's) charge = per-minute rate x billed seconds / 60, rounded HALF-UP to 0.0001;
 - a line's amount = the sum of its calls' charges, rounded HALF-UP to the cent (0.01);
 - the total is the sum of the lines; nothing else is added (no hidden fees).
 Internal calls (both ends are the tenant's own extensions or devices) are free and do not count
 toward the plan's call volume. A call belongs to the month (tenant timezone) it started in; calls
 not finished yet are listed as pending, not billed. Outbound calls to a destination no rate covers
 are listed as unrated (never silently charged).
+
+Paid legs: a dial leg answered at a phone number (a forwarding rule's number, a follow-me or device
+mobile, a plan's forward) is a call the gateway places to the phone network, so it is rated like an
+outbound call to that number, for its talk time, on its own lines ("Calls forwarded to ..."); it
+adds no call to the plan's volume. The number is the device the answer URL reported; with no report,
+the leg's only target when that is a number; a leg answered at a SIP or app device is free. A paid leg
+of an internal call is still rated (it left the tenant).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -20,8 +28,10 @@ from typing import Any
 from domain.billing.tariff import Rate, Tariff
 from domain.calls.state import TERMINAL
 from domain.projections.base import JSON
+from domain.projections.calls import ANSWERED
 from domain.projections.stats import extension_of
 
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 CALL_PLACES = Decimal("0.0001")
 CENTS = Decimal("0.01")
 SIXTY = Decimal(60)
@@ -48,6 +58,25 @@ def is_internal(c: Mapping[str, Any], devices: Mapping[str, str]) -> bool:
     return bool(extension_of(str(c["from"]), devices)) and bool(extension_of(str(c["to"]), devices))
 
 
+def paid_legs(c: Mapping[str, Any]) -> list[tuple[int, JSON, str]]:
+    """(index, leg, number) of the call's dial legs answered at a phone number (see the module notes)."""
+    out = []
+    for i, leg in enumerate(c.get("legs") or ()):
+        if leg.get("status") not in ANSWERED or not float(leg.get("talk") or 0):
+            continue
+        device = str(leg.get("device") or "")
+        targets = [str(t) for t in leg.get("targets") or ()]
+        if device:
+            number = device
+        elif E164.match(str(leg.get("answered_by") or "")):
+            number = str(leg["answered_by"])
+        else:
+            number = targets[0] if len(targets) == 1 else ""
+        if E164.match(number):
+            out.append((i, leg, number))
+    return out
+
+
 def rate_month(cdrs: Iterable[JSON], tariff: Tariff, *, tenant: str, month: str,
                devices: Mapping[str, str]) -> JSON:
     """The invoice for a tenant's month (CDRs already limited to calls started in that month)."""
@@ -56,10 +85,22 @@ def rate_month(cdrs: Iterable[JSON], tariff: Tariff, *, tenant: str, month: str,
     pending: list[str] = []
     unrated: list[JSON] = []
     by_rate: dict[str, tuple[Rate, list[JSON]]] = {}
+    forwarded: dict[str, tuple[Rate, list[JSON]]] = {}
     for c in cdrs:
         if str(c["status"]) not in TERMINAL:
             pending.append(c["sid"])
             continue
+        for i, leg, number in paid_legs(c):
+            seconds = int(round(float(leg["talk"])))
+            rate = tariff.rate_for(number)
+            if rate is None:
+                unrated.append({"call": c["sid"], "leg": i, "to": number, "seconds": seconds, "events": c["events"]})
+                continue
+            billed = billed_seconds(seconds, tariff)
+            charge = (rate.per_minute * billed / SIXTY).quantize(CALL_PLACES, ROUND_HALF_UP)
+            forwarded.setdefault(rate.prefix, (rate, []))[1].append({
+                "call": c["sid"], "leg": i, "started_at": leg["start"], "to": number, "seconds": seconds,
+                "billed_seconds": billed, "amount": str(charge), "events": c["events"]})
         if tariff.internal_free and is_internal(c, devices):
             internal.append({"call": c["sid"], "events": c["events"]})
             continue
@@ -80,13 +121,15 @@ def rate_month(cdrs: Iterable[JSON], tariff: Tariff, *, tenant: str, month: str,
     lines: list[JSON] = [{"kind": "plan", "description": f"Monthly plan {tariff.tariff_id} v{tariff.version}: {tier}",
                           "quantity": len(counted), "unit": "calls", "amount": str(price.quantize(CENTS, ROUND_HALF_UP)),
                           "calls": counted}]
-    for prefix in sorted(by_rate):
-        rate, items = by_rate[prefix]
-        total = sum((Decimal(i["amount"]) for i in items), Decimal(0))
-        minutes = Decimal(sum(i["billed_seconds"] for i in items)) / SIXTY
-        lines.append({"kind": "minutes", "description": f"Calls to {rate.name} (+{prefix})", "prefix": prefix,
-                      "rate_per_minute": str(rate.per_minute), "quantity": str(minutes.quantize(CENTS, ROUND_HALF_UP)),
-                      "unit": "minutes", "amount": str(total.quantize(CENTS, ROUND_HALF_UP)), "items": items})
+    for kind, groups, what in (("minutes", by_rate, "Calls to"), ("forwarded_minutes", forwarded, "Calls forwarded to")):
+        for prefix in sorted(groups):
+            rate, items = groups[prefix]
+            total = sum((Decimal(i["amount"]) for i in items), Decimal(0))
+            minutes = Decimal(sum(i["billed_seconds"] for i in items)) / SIXTY
+            lines.append({"kind": kind, "description": f"{what} {rate.name} (+{prefix})", "prefix": prefix,
+                          "rate_per_minute": str(rate.per_minute),
+                          "quantity": str(minutes.quantize(CENTS, ROUND_HALF_UP)), "unit": "minutes",
+                          "amount": str(total.quantize(CENTS, ROUND_HALF_UP)), "items": items})
     if internal:
         lines.append({"kind": "internal", "description": "Internal calls (free)", "quantity": len(internal),
                       "unit": "calls", "amount": "0.00", "items": internal})

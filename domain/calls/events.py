@@ -65,13 +65,16 @@ class DigitsGathered(DomainEvent):
 @dataclass(frozen=True, slots=True)
 class DialAnswered(DomainEvent):
     """A device of ``member`` picked up while the call was dialling at ``node``: the gateway fetched the
-    answer URL of that member's noun on the new leg ``leg_sid``, before bridging it to the caller."""
+    answer URL of that member's noun on the new leg ``leg_sid``, before bridging it to the caller.
+    ``device`` is where that leg went (its ``To``: a SIP URI, ``client:<id>``, or a phone number, which
+    makes the leg a paid one to the phone network); empty in events recorded before it was kept."""
 
     event_type = "DialAnswered"
     node: str
     step: int
     member: str
     leg_sid: str = ""
+    device: str = ""
 
 
 @event

@@ -101,7 +101,8 @@ def _step(s: JSON, e: StoredEvent) -> JSON | None:
     if dial and e.data.get("awaiting"):
         inputs = e.data.get("inputs") or {}
         targets = [str(t) for t in inputs.get("targets") or ()]
-        s["dialing"] = {"node": get(e.data, "node"), "start": utc(e.occurred_at), "targets": targets}
+        s["dialing"] = {"node": get(e.data, "node"), "start": utc(e.occurred_at), "targets": targets,
+                        "for": str(get(inputs, "forwarded_for"))}
     return s
 
 
@@ -110,7 +111,8 @@ def _dial_answered(s: JSON, e: StoredEvent) -> JSON | None:
     pending = s["dialing"]
     if not pending or pending.get("node") != get(e.data, "node") or pending.get("answered_by"):
         return None  # not this dial's, or the first answer is already known
-    s["dialing"] = {**pending, "answered_by": str(get(e.data, "member")), "leg_sid": str(get(e.data, "leg_sid"))}
+    s["dialing"] = {**pending, "answered_by": str(get(e.data, "member")), "leg_sid": str(get(e.data, "leg_sid")),
+                    "device": str(get(e.data, "device"))}
     s["answered_at"] = s["answered_at"] or utc(e.occurred_at)  # the moment itself (DialEnded can only infer it)
     return s
 
@@ -136,7 +138,8 @@ def _dial_ended(s: JSON, e: StoredEvent) -> JSON | None:
                               "end": end, "ring": ring, "talk": talk if answered else 0.0,
                               "answered_by": by if answered else "",
                               "sid": get(d, "dial_call_sid") or (pending.get("leg_sid", "") if answered else ""),
-                              "event": e.event_id}]
+                              "device": str(pending.get("device") or "") if answered else "",
+                              "forwarded_for": str(pending.get("for") or ""), "event": e.event_id}]
     s["dialing"] = None
     s["ring"] = s["ring"] + ring
     if answered:

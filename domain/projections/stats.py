@@ -80,12 +80,13 @@ def employee_stats(cdrs: Iterable[JSON], devices: Mapping[str, str], intervals: 
         # Per extension, one outcome per call: answered if they picked up any of its legs (a follow-me's
         # mobile is the same person as the desk), else missed if a leg that rang them went unanswered
         # (a simultaneous group answered by another member, or by an unknown one, is a miss for nobody).
+        # A number an extension's forwarding rule rang is that extension's, unless it is another's device.
         outcome: dict[str, str] = {}
         for leg in c["legs"]:
-            by = str(leg["answered_by"])
-            who = (extension_of(by, devices) or by) if by else ""
+            by, owner = str(leg["answered_by"]), str(leg.get("forwarded_for") or "")
+            who = (extension_of(by, devices) or owner or by) if by else ""
             for target in leg["targets"]:
-                ext = extension_of(str(target), devices) or str(target)
+                ext = extension_of(str(target), devices) or owner or str(target)
                 p = person(ext)
                 p["ring_seconds"] += float(leg["ring"])
                 if who == ext:

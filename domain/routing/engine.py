@@ -86,7 +86,7 @@ def _answered(state: CallState, cb: Callback) -> Decision:
     if state.ended or cb.node != state.awaiting or cb.step != state.step or not cb.member:
         return Decision((), ())
     return Decision((DialAnswered(node=cb.node, step=cb.step, member=cb.member,
-                                  leg_sid=cb.params.get("CallSid", "")),), ())
+                                  leg_sid=cb.params.get("CallSid", ""), device=cb.params.get("To", "")),), ())
 
 
 def _incoming(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime,

@@ -15,6 +15,12 @@ from chalicelib.signatures import twilio_signature
 Printer = Callable[[str], None]
 
 
+def device_address(noun: ET.Element) -> str:
+    """The ``To`` of the leg a <Dial> noun places, as the gateway reports it (a client leg's is ``client:<id>``)."""
+    text = (noun.text or "").strip()
+    return f"client:{text}" if noun.tag == "Client" else text
+
+
 @dataclass
 class Script:
     """What the simulated caller and callees do."""
@@ -94,7 +100,7 @@ class Gateway:
                 if outcome == "completed" and answering is not None and answering.get("url"):
                     # as the gateway does: fetch the answer URL on the new leg before bridging it
                     self.post(str(answering.get("url")), {**common, "CallSid": leg, "ParentCallSid": common["CallSid"],
-                                                          "To": answering.text or "", "Direction": "outbound-dial",
+                                                          "To": device_address(answering), "Direction": "outbound-dial",
                                                           "CallStatus": "in-progress"})
                     self._out(lines, f"{answering.tag.lower()} {answering.text} picks up")
                 params = {**common, "CallStatus": "in-progress", "DialCallStatus": outcome, "DialCallSid": leg,

@@ -165,6 +165,7 @@ def filter_cdrs(cdrs: list[JSONish], params: dict[str, str], devices: dict[str, 
 
 def extensions(c: JSONish, devices: dict[str, str]) -> list[str]:
     found = [str(t) for leg in c["legs"] for t in leg["targets"]]
+    found += [str(leg["forwarded_for"]) for leg in c["legs"] if leg.get("forwarded_for")]
     if c.get("queue") and c["queue"].get("agent"):
         found.append(str(c["queue"]["agent"]))
     own = extension_of(str(c["from"]), devices)
@@ -173,8 +174,8 @@ def extensions(c: JSONish, devices: dict[str, str]) -> list[str]:
 
 def answerers(c: JSONish, devices: dict[str, str]) -> list[str]:
     """Who picked up the call: each answered dial's member (its answer URL said), a queue call's agent."""
-    found = [extension_of(str(leg["answered_by"]), devices) or str(leg["answered_by"])
-             for leg in c["legs"] if leg["answered_by"]]
+    found = [extension_of(str(leg["answered_by"]), devices) or str(leg.get("forwarded_for") or "")
+             or str(leg["answered_by"]) for leg in c["legs"] if leg["answered_by"]]
     if c.get("queue") and c["queue"].get("agent"):
         found.append(str(c["queue"]["agent"]))
     return list(dict.fromkeys(found))

@@ -73,7 +73,8 @@ def test_the_answer_of_a_member_is_recorded_once_and_lets_the_gateway_bridge(gat
     again = gateway.follow(answer_url(dial, "102"), leg)
     # then the answer is empty LaML (the legs are bridged), and recorded once on the caller's call
     assert first.status == again.status == 200 and first.body.endswith("<Response></Response>") and again.body == first.body
-    assert _answered(services) == [{"node": "sales", "step": 4, "member": "102", "leg_sid": LEG}]
+    assert _answered(services) == [{"node": "sales", "step": 4, "member": "102", "leg_sid": LEG,
+                                  "device": "client:102"}]
     assert services.store.stream_version(f"call-{LEG}") == 0  # nothing is written under the new leg's id
 
 
