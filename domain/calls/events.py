@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ class CallStarted(DomainEvent):
     plan_id: str = ""
     plan_version: int = 0
     params: dict[str, Any] = field(default_factory=dict)
+    placed_by: str = ""  # a call vpbx placed for an extension (click-to-call, a callback): that extension
 
 
 @upcaster("CallStarted", 1)
@@ -118,3 +120,22 @@ class MediaEventRecorded(DomainEvent):
     event_type = "MediaEventRecorded"
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
+
+
+def placed_leg_events(started: bool, params: Mapping[str, str], *, to: str, caller_id: str,
+                      placed_by: str) -> tuple[DomainEvent, ...]:
+    """A webhook of a call vpbx placed to a customer (click-to-call, a callback), as that call's events: its
+    ``CallStarted`` if ``started`` is False (the first webhook seen of it), then the status it reports.
+    Such a call has no routing; recording it gives it a CDR, a line on the bill, and an outgoing call in
+    ``placed_by``'s figures."""
+    out: list[DomainEvent] = []
+    if not started:
+        out.append(CallStarted(call_sid=params.get("CallSid", ""), from_number=params.get("From") or caller_id,
+                               to_number=params.get("To") or to, direction=params.get("Direction") or "outbound-api",
+                               account_sid=params.get("AccountSid", ""), params=dict(params), placed_by=placed_by))
+    if params.get("CallStatus"):
+        out.append(CallStatusChanged(status=params["CallStatus"],
+                                     sequence_number=int(params.get("SequenceNumber", "-1") or -1),
+                                     duration=int(params.get("CallDuration", "0") or 0),
+                                     sip_response_code=params.get("SipResponseCode", ""), params=dict(params)))
+    return tuple(out)

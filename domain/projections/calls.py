@@ -33,7 +33,7 @@ def handles(*event_types: str) -> Callable[[Handler], Handler]:
 _BLANK: JSON = {"sid": "", "tenant": "", "t": "", "direction": "", "from": "", "to": "", "status": "new",
                 "outcome": "", "answered_at": "", "connected_at": "", "ended_at": "", "duration": 0, "talk": 0.0,
                 "ring": 0.0, "hold": 0.0, "legs": [], "dialing": None, "voicemail": None, "recordings": [],
-                "transfers": [], "holding": None, "holds": [], "picked_up_by": "", "events": []}
+                "transfers": [], "holding": None, "holds": [], "picked_up_by": "", "placed_by": "", "events": []}
 
 
 def new_record(e: StoredEvent) -> JSON:
@@ -80,6 +80,7 @@ def _started(s: JSON, e: StoredEvent) -> JSON | None:
     s["direction"] = get(d, "direction", "inbound")
     s["from"], s["to"], s["plan"] = get(d, "from_number"), get(d, "to_number"), get(d, "plan_id")
     s["status"] = get(d, "status", "ringing") or "ringing"
+    s["placed_by"] = str(get(d, "placed_by"))  # the extension a call vpbx placed was for (click-to-call)
     return s
 
 

@@ -69,8 +69,8 @@ def employee_stats(cdrs: Iterable[JSON], devices: Mapping[str, str], intervals: 
 
     for c in cdrs:
         sid = c["sid"]
-        if str(c["direction"]).startswith("outbound"):
-            ext = extension_of(str(c["from"]), devices)
+        if str(c["direction"]).startswith("outbound"):  # from a device, or placed by vpbx for an extension
+            ext = extension_of(str(c["from"]), devices) or str(c.get("placed_by") or "")
             if ext:
                 p = person(ext)
                 _count(p, "outgoing_attempted", sid)

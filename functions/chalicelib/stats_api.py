@@ -168,7 +168,7 @@ def extensions(c: JSONish, devices: dict[str, str]) -> list[str]:
     found += [str(leg["forwarded_for"]) for leg in c["legs"] if leg.get("forwarded_for")]
     if c.get("queue") and c["queue"].get("agent"):
         found.append(str(c["queue"]["agent"]))
-    own = extension_of(str(c["from"]), devices)
+    own = extension_of(str(c["from"]), devices) or str(c.get("placed_by") or "")
     return sorted(set(found + ([own] if own else [])))
 
 

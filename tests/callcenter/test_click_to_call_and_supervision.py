@@ -143,3 +143,98 @@ def test_callback_tasks_are_listed_over_the_api(cc: CallCenter, http: Client) ->
     assert resp.status_code == 200 and [(t["number"], t["reason"], t["attempts"]) for t in tasks] == [
         ("+15550002000", "abandoned", 1)]
     assert http.http.get("/api/v1/tenants/demo/callbacks", headers=bearer(cc, "live.read")).status_code == 403
+
+
+def test_a_click_to_call_is_a_call_of_its_own_on_the_agents_figures_the_call_log_and_the_bill(
+        cc: CallCenter, http: Client) -> None:
+    # given agent 201 clicks to call a US customer who answers and talks 61 s, then a second customer who is busy
+    cc.login("201")
+    headers = bearer(cc)
+    assert post(http, "/api/v1/calls", {"agent": "201", "to": CUSTOMER}, headers)[0] == 202
+    cc.answer("201")
+    leg = cc.customer_leg(CUSTOMER)
+    code, laml = cc.post(leg.params["Url"], {"CallSid": leg.sid, "CallStatus": "in-progress"})
+    assert code == 200 and "returning your call" in laml and "<Conference" in laml
+    cc.clock.advance(61)
+    cc.customer_ends(CUSTOMER, "completed", duration=61)
+    cc.customer_ends(CUSTOMER, "completed", duration=61)  # the gateway redelivers the status callback
+    cc.agent_leg_ends("201", duration=61)
+    other = "+14155550999"
+    assert post(http, "/api/v1/calls", {"agent": "201", "to": other}, headers)[0] == 202
+    cc.answer("201")
+    cc.customer_ends(other, "busy")
+    cc.agent_leg_ends("201", duration=3)
+    # then each customer leg is a call with its own events: started, in progress, completed (once)
+    stored, _ = cc.services.store.load(f"call-{leg.sid}")
+    assert [(e.event_type, e.data["status"]) for e in stored] == [
+        ("CallStarted", "ringing"), ("CallStatusChanged", "in-progress"), ("CallStatusChanged", "completed")]
+    assert stored[0].data["placed_by"] == "201" and stored[0].data["to_number"] == CUSTOMER
+    # with a CDR: outbound from the tenant's number, placed by 201, answered, 61 s
+    day = cc.clock().date().isoformat()
+    cdrs = json.loads(http.http.get(f"/api/v1/tenants/demo/cdrs?from={day}&to={day}&extension=201",
+                                    headers=headers).body)["cdrs"]
+    mine = {c["to"]: c for c in cdrs}
+    assert set(mine) == {CUSTOMER, other}
+    answered, busy = mine[CUSTOMER], mine[other]
+    assert (answered["direction"], answered["from"], answered["placed_by"], answered["outcome"],
+            answered["duration"]) == ("outbound-api", "+15550001000", "201", "answered", 61)
+    assert (busy["outcome"], busy["status"]) == ("busy", "busy")
+    # on 201's figures: two outgoing calls attempted, one answered, 61 s of talk
+    e = json.loads(http.http.get(f"/api/v1/tenants/demo/stats/employees?from={day}&to={day}",
+                                 headers=headers).body)["employees"]["201"]
+    assert (e["outgoing_attempted"], e["outgoing_answered"]) == (2, 1) and e["talk_seconds"] >= 61
+    assert e["calls"]["outgoing_answered"] == [leg.sid]
+    # and on the bill: 61 s to +1 -> 120 s billed at the standard tariff's US rate; the busy one is free
+    bill = json.loads(http.http.get(f"/api/v1/tenants/demo/bills/{day[:7]}?details=1", headers=headers).body)
+    us = next(line for line in bill["lines"] if line["kind"] == "minutes" and line["prefix"] == "1")
+    assert [(i["call"], i["seconds"], i["billed_seconds"]) for i in us["items"]] == [(leg.sid, 61, 120)]
+
+
+def test_another_tenant_cannot_write_into_a_placed_call(cc: CallCenter, http: Client) -> None:
+    # given 201's click-to-call customer leg, answered
+    from tests.routing.pbx import make_tenant
+
+    cc.login("201")
+    post(http, "/api/v1/calls", {"agent": "201", "to": CUSTOMER}, bearer(cc))
+    cc.answer("201")
+    leg = cc.customer_leg(CUSTOMER)
+    cc.post(leg.params["Url"], {"CallSid": leg.sid, "CallStatus": "in-progress"})
+    before = cc.services.store.load(f"call-{leg.sid}")[0]
+    # when another tenant (its own account, signing its own webhooks) reports a status naming that call id
+    make_tenant(cc.services, "rival", {"root": {"id": "bye", "action": "hangup", "data": {}}})
+    code, _ = cc.post("https://pbx.example.com/callcenter/rival/customer-status?agent=201&call=c2c:x&number=%2B1",
+                      {"CallSid": leg.sid, "CallStatus": "completed", "CallDuration": "9999"})
+    # then the call's events are as they were
+    assert code == 200 and cc.services.store.load(f"call-{leg.sid}")[0] == before and len(before) == 2
+
+
+def test_a_placed_calls_webhooks_arriving_together_are_each_kept_once(cc: CallCenter, http: Client) -> None:
+    # given 8 placed customer legs whose answer and final status (each sent twice) reach vpbx at the same time
+    import threading
+
+    cc.login("201")
+    post(http, "/api/v1/calls", {"agent": "201", "to": CUSTOMER}, bearer(cc))
+    cc.answer("201")
+    leg = cc.customer_leg(CUSTOMER)
+    sids = [f"CA{k:032x}" for k in range(1, 9)]
+    posts = [(leg.params["Url"], {"CallSid": s, "CallStatus": "in-progress"}) for s in sids] + \
+        [(leg.params["StatusCallback"], {"CallSid": s, "CallStatus": "completed", "CallDuration": "7"})
+         for s in sids for _ in range(2)]
+    start = threading.Barrier(len(posts))
+    codes: list[int] = []
+
+    def send(url: str, params: dict[str, str]) -> None:
+        start.wait()
+        codes.append(cc.post(url, params)[0])
+
+    threads = [threading.Thread(target=send, args=p) for p in posts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then every leg is one call: started once, its answer and its final status once each (any order)
+    assert codes == [200] * len(posts)
+    for s in sids:
+        kept = [(e.event_type, e.data.get("status")) for e in cc.services.store.load(f"call-{s}")[0]]
+        assert kept[0][0] == "CallStarted" and sorted(kept[1:]) == [
+            ("CallStatusChanged", "completed"), ("CallStatusChanged", "in-progress")], kept

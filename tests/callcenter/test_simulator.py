@@ -31,7 +31,8 @@ def test_every_simulated_call_ends_as_the_gateway_ends_it(tmp_path) -> None:  # 
     def streams(where: str) -> set[str]:
         return {s for (s,) in conn.execute(f"SELECT stream_id FROM events WHERE stream_id LIKE 'call-%' AND {where}")}
 
-    calls = streams("1")
-    assert len(calls) == 40
+    calls = streams("1")  # the 40 callers, and the customers the call center called back (calls of their own)
+    placed = streams("""event_type = 'CallStarted' AND instr(data, '"placed_by":""') = 0""")
+    assert len(calls - placed) == 40 and len(placed) == report.outcomes["called_back"]
     assert streams("""event_type = 'CallStatusChanged' AND instr(data, '"status":"completed"')""") == calls
     assert len(streams("event_type = 'VoicemailLeft'")) == report.outcomes["voicemail"]

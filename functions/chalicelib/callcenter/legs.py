@@ -6,6 +6,7 @@ stream's expected version, and an agent who answers second is told the call was 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from chalicelib.bootstrap import Services
@@ -20,7 +21,7 @@ from chalicelib.callcenter.streams import (
     queue_stream,
 )
 from chalicelib.calls import call_stream
-from chalicelib.envelopes import decode_all
+from chalicelib.envelopes import decode_all, wrap
 from chalicelib.gateway_api import GatewayError
 from chalicelib.laml import render_laml
 from domain.callcenter import callbacks as cb
@@ -34,9 +35,13 @@ from domain.callcenter.events import (
     CallerAssigned,
     CallerLeft,
 )
+from domain.calls.events import placed_leg_events
 from domain.calls.state import fold as fold_call
 from domain.instructions import Hangup, Instruction, Say
+from domain.ports import ConcurrencyError
 from domain.tenant import TenantSnapshot
+
+log = logging.getLogger("vpbx.callcenter")
 
 TERMINAL = ("completed", "busy", "failed", "no-answer", "canceled")
 
@@ -129,11 +134,40 @@ def call_customer(services: Services, tenant: TenantSnapshot, number: str, room:
     t = tenant.tenant_id
     try:
         services.gateway.create_call(
-            number, next(iter(tenant.section("numbers")), ""), cc_url(services, t, "customer", room=room),
+            number, caller_id(tenant), cc_url(services, t, "customer", room=room, agent=agent, number=number),
             status_callback=cc_url(services, t, "customer-status", agent=agent, call=call_sid, number=number),
             timeout=30)
     except GatewayError:
         customer_outcome(services, tenant, agent, call_sid, number, "failed", answered=False)
+
+
+def caller_id(tenant: TenantSnapshot) -> str:
+    """The number a call placed to a customer presents: the tenant's first number."""
+    return next(iter(tenant.section("numbers")), "")
+
+
+def record_placed_leg(services: Services, tenant: TenantSnapshot, params: Mapping[str, str], *, to: str,
+                      agent: str, request: str) -> None:
+    """Keep a webhook of a customer leg vpbx placed as that call's events (``placed_leg_events``), once per
+    request (a redelivery adds nothing). A call id another tenant owns is left alone. Never fails the leg:
+    a failure to record is logged (the call goes on; its CDR misses this step)."""
+    stream = call_stream(params.get("CallSid", ""))
+    try:
+        for _ in range(5):
+            stored, version = services.store.load(stream)
+            if stored and (stored[0].tenant_id != tenant.tenant_id or any(e.correlation_id == request for e in stored)):
+                return
+            events = placed_leg_events(bool(stored), params, to=to, caller_id=caller_id(tenant), placed_by=agent)
+            try:
+                services.store.append(stream, wrap(events, tenant_id=tenant.tenant_id, stream_id=stream,
+                                                   expected_version=version, now=services.clock(),
+                                                   new_id=services.new_id, correlation_id=request), version)
+                return
+            except ConcurrencyError:
+                continue
+        log.warning("gave up recording %s of the placed call %s: other writers kept winning", request, stream)
+    except Exception:
+        log.exception("could not record %s of the placed call %s", request, stream)
 
 
 def _withdraw_others(services: Services, tenant: TenantSnapshot, queue: str, call_sid: str, winner: str) -> None:

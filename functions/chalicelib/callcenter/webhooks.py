@@ -12,7 +12,12 @@ from chalice import Blueprint, Response
 
 from chalicelib.bootstrap import Services, get_services
 from chalicelib.callcenter.caller import bridge_instructions, handle_queue
-from chalicelib.callcenter.legs import handle_agent_answer, handle_agent_status, handle_customer_status
+from chalicelib.callcenter.legs import (
+    handle_agent_answer,
+    handle_agent_status,
+    handle_customer_status,
+    record_placed_leg,
+)
 from chalicelib.laml import render_laml
 from chalicelib.signatures import public_url, verify_request
 from chalicelib.webhook_input import BadWebhook, parse_body, request_id
@@ -48,6 +53,9 @@ def handle_callcenter(services: Services, *, tenant_id: str, endpoint: str, quer
     if missing or not data.params.get("CallSid"):
         return 400, f"{(missing or ['CallSid'])[0]}: is required\n"
     p, base = data.params, services.settings.public_url
+    if endpoint in ("customer", "customer-status"):  # a call vpbx placed: kept as a call of its own
+        record_placed_leg(services, tenant, p, to=query.get("number", ""), agent=query.get("agent", ""),
+                          request=request_id(endpoint, path, query, data.pairs))
     if endpoint == "queue":
         return 200, handle_queue(services, tenant, query, p, request_id("queue", path, query, data.pairs))
     if endpoint == "agent":
