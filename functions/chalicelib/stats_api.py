@@ -232,7 +232,10 @@ def live(tenant: str, principal: Any) -> Any:
     agent_states = list(out.states("agents", tenant, after_pos=after[1]))
     queue_states = list(out.states("queues", tenant, after_pos=after[2]))
     by_sid = {c["sid"]: c for c in calls}
-    talks = [{"agent": a["agent"], "call": a["call_sid"], "with": (by_sid.get(a["call_sid"]) or {}).get("from", ""),
+    # an agent on a call vpbx placed for them (click-to-call, a callback) talks with whom it called
+    placed = {c["placed_by"]: c["to"] for c in calls if c.get("placed_by") and not c["ended_at"]}
+    talks = [{"agent": a["agent"], "call": a["call_sid"],
+              "with": by_sid[a["call_sid"]]["from"] if a["call_sid"] in by_sid else placed.get(a["agent"], ""),
               "queue": a["queue"]} for a in agent_states if a["call_sid"]]
     # a dialled extension (or number) that picked up, while the dial lasts (its answer URL said who)
     talks += [{"agent": d["answered_by"], "call": c["sid"], "with": c["from"], "queue": ""}

@@ -155,6 +155,10 @@ def test_a_click_to_call_is_a_call_of_its_own_on_the_agents_figures_the_call_log
     leg = cc.customer_leg(CUSTOMER)
     code, laml = cc.post(leg.params["Url"], {"CallSid": leg.sid, "CallStatus": "in-progress"})
     assert code == 200 and "returning your call" in laml and "<Conference" in laml
+    # and the live view shows 201 talking with the customer, on an outbound call
+    live = json.loads(http.http.get("/api/v1/tenants/demo/live", headers=headers).body)
+    assert [(t["agent"], t["with"]) for t in live["talking"]] == [("201", CUSTOMER)]
+    assert [(c["to"], c["direction"], c["status"]) for c in live["calls"]] == [(CUSTOMER, "outbound-api", "in-progress")]
     cc.clock.advance(61)
     cc.customer_ends(CUSTOMER, "completed", duration=61)
     cc.customer_ends(CUSTOMER, "completed", duration=61)  # the gateway redelivers the status callback
