@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { ApiError, del, patch, post } from "../api";
 import { Page, show, Status, TextField, useGet } from "../components";
 import { ep } from "../endpoints";
@@ -37,6 +37,13 @@ export function CollectionPage(props: { tenant: string; name: string; canWrite: 
   const [editing, setEditing] = useState<{ id: string; value: Record<string, any>; isNew: boolean } | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [saved, setSaved] = useState("");
+  // "Add" may be pressed before the schema has loaded: its defaults fill the new item when it arrives
+  // (what was typed meanwhile is kept)
+  useEffect(() => {
+    if (!schema || !editing?.isNew) return;
+    const missing = Object.entries(defaults(schema)).filter(([k]) => !(k in editing.value));
+    if (missing.length) setEditing({ ...editing, value: { ...Object.fromEntries(missing), ...editing.value } });
+  }, [schema, editing?.isNew]);
 
   async function save(e: Event) {
     e.preventDefault();
