@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 JSON = dict[str, Any]
@@ -137,6 +137,11 @@ def seconds_between(start: str, end: str) -> float:
     if not start or not end:
         return 0.0
     return max(0.0, (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
+
+
+def shift(stamp: str, seconds: float) -> str:
+    """An ISO time moved by ``seconds``, as UTC (``utc``'s shape)."""
+    return utc((datetime.fromisoformat(stamp) + timedelta(seconds=seconds)).isoformat())
 
 
 def utc(stamp: str) -> str:

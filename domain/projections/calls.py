@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.calls.state import TERMINAL
-from domain.projections.base import JSON, Row, StoredEvent, StreamProjection, get, seconds_between, utc
+from domain.projections.base import JSON, Row, StoredEvent, StreamProjection, get, seconds_between, shift, utc
 
 ANSWERED = frozenset({"completed", "answered"})
 Handler = Callable[[JSON, StoredEvent], JSON | None]
@@ -179,6 +179,10 @@ def _status(s: JSON, e: StoredEvent) -> JSON | None:
         s.update({"ended_at": end, "duration": duration, "dialing": None})
         if s["holding"]:  # hung up while on hold: the hold ends with the call
             _close_hold(s, end, "")
+        if s["direction"].startswith("outbound") and not s["answered_at"] and status == "completed" and duration:
+            # the gateway reported only the end (a status callback asked for "completed" alone): an outbound
+            # call that completed with a duration was answered that many seconds before it ended
+            s["answered_at"] = shift(end, -duration)
         if s["direction"].startswith("outbound") and s["answered_at"]:
             s["talk"] = s["talk"] + float(duration or seconds_between(s["answered_at"], end))
     return s

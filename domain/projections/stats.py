@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -198,5 +198,3 @@ def repeat_callers(cdrs: Iterable[JSON], since: str, until: str, window_seconds:
             "calls": repeats}
 
 
-def shift(stamp: str, seconds: float) -> str:
-    return utc((datetime.fromisoformat(stamp) + timedelta(seconds=seconds)).isoformat())

@@ -20,7 +20,7 @@ from chalicelib.projections.follower import catch_up
 from chalicelib.projections.log import projection_store
 from chalicelib.projections.store import SQLiteProjectionStore
 from domain.projections import queue_stats as qs
-from domain.projections.base import utc
+from domain.projections.base import shift, utc
 from domain.projections.stats import (
     day_bounds,
     device_map,
@@ -28,7 +28,6 @@ from domain.projections.stats import (
     extension_of,
     recovery,
     repeat_callers,
-    shift,
     with_queue_outcomes,
 )
 from domain.tenant import TenantSnapshot

@@ -156,3 +156,38 @@ def test_a_redelivered_callback_key_press_keeps_the_one_callback(cc: CallCenter)
     again = cc.poll(cc.sid(1), A, digits="1")
     assert first == again and "you keep your place in line" in again
     assert [(e.call_sid, e.kind) for e in cc.line().line()] == [(cc.sid(1), "callback")]
+
+
+def test_a_caller_reached_by_a_callback_counts_as_recovered(cc: CallCenter) -> None:
+    # given A hangs up while waiting (10:00 New York), and the callback task reaches A on its second try,
+    # whose status callback reports only the end of the call (60 s, completed)
+    import json
+
+    from chalice.test import Client
+
+    from chalicelib.auth import create_api_key
+    from chalicelib.server import load_app_module
+
+    with_callbacks(cc)
+    cc.call(cc.sid(1), A)
+    cc.clock.advance(30)
+    cc.hangup(cc.sid(1), A)
+    cc.tick()
+    cc.login("201")
+    cc.answer("201")
+    cc.customer_ends(A, "no-answer")
+    cc.agent_leg_ends("201", duration=10)
+    cc.clock.advance(301)
+    assert cc.tick().started == 1
+    cc.answer("201")
+    cc.clock.advance(60)
+    cc.customer_ends(A, "completed", 60)
+    reached = cc.customer_leg(A).sid
+    # then the missed-call recovery KPI counts A as reached by that call, 301 + 60 - 60 s after the missed call
+    key, _ = create_api_key(cc.services, "demo", scopes=["*"], label="kpi")
+    with Client(load_app_module().app) as client:
+        body = json.loads(client.http.get("/api/v1/tenants/demo/stats/kpis?from=2026-11-24&to=2026-11-24",
+                                          headers={"Authorization": f"Bearer {key}"}).body)
+    kpi = body["missed_call_recovery"]
+    assert (kpi["missed_callers"], kpi["reached"], kpi["rate"]) == (1, 1, 1.0)
+    assert kpi["callers"] == [{"caller": A, "missed_call": cc.sid(1), "reached_by": reached, "seconds": 301.0}]

@@ -133,12 +133,17 @@ def call_customer(services: Services, tenant: TenantSnapshot, number: str, room:
                   call_sid: str) -> None:
     t = tenant.tenant_id
     try:
-        services.gateway.create_call(
+        placed = services.gateway.create_call(
             number, caller_id(tenant), cc_url(services, t, "customer", room=room, agent=agent, number=number),
             status_callback=cc_url(services, t, "customer-status", agent=agent, call=call_sid, number=number),
             timeout=30)
     except GatewayError:
         customer_outcome(services, tenant, agent, call_sid, number, "failed", answered=False)
+        return
+    # the call starts now (its CDR's time, its ring time), not at its first webhook (the answer, or only the end)
+    record_placed_leg(services, tenant, {"CallSid": placed.sid, "From": caller_id(tenant), "To": number,
+                                         "Direction": "outbound-api"}, to=number, agent=agent,
+                      request=f"placed-{placed.sid}")
 
 
 def caller_id(tenant: TenantSnapshot) -> str:
