@@ -82,16 +82,22 @@ def test_after_hours_abandon_is_called_back_next_business_morning(cc: CallCenter
     assert cc.customer_leg(A).params["From"]  # vpbx calls the customer from the tenant's number
 
 
-def test_retries_back_off_and_stop_when_the_customer_is_reached(cc: CallCenter) -> None:
+def abandoned_then_first_attempt_unanswered(cc: CallCenter, waited: float = 0) -> None:
+    """A waits ``waited`` s and hangs up; the task's first attempt rings 201, then A, who does not answer."""
     with_callbacks(cc)
     cc.call(cc.sid(1), A)
+    cc.clock.advance(waited)
     cc.hangup(cc.sid(1), A)
     cc.tick()
     cc.login("201")
     cc.answer("201")
-    # attempt 1: no answer -> next try 300 s later
     cc.customer_ends(A, "no-answer")
     cc.agent_leg_ends("201", duration=10)
+
+
+def test_retries_back_off_and_stop_when_the_customer_is_reached(cc: CallCenter) -> None:
+    # attempt 1: no answer -> next try 300 s later
+    abandoned_then_first_attempt_unanswered(cc)
     task = cc.book().open_for(A)
     assert task.attempts == 1 and not task.running  # type: ignore[union-attr]
     cc.clock.advance(299)  # past the 30 s wrap-up, not yet due
@@ -168,15 +174,7 @@ def test_a_caller_reached_by_a_callback_counts_as_recovered(cc: CallCenter) -> N
     from chalicelib.auth import create_api_key
     from chalicelib.server import load_app_module
 
-    with_callbacks(cc)
-    cc.call(cc.sid(1), A)
-    cc.clock.advance(30)
-    cc.hangup(cc.sid(1), A)
-    cc.tick()
-    cc.login("201")
-    cc.answer("201")
-    cc.customer_ends(A, "no-answer")
-    cc.agent_leg_ends("201", duration=10)
+    abandoned_then_first_attempt_unanswered(cc, waited=30)
     cc.clock.advance(301)
     assert cc.tick().started == 1
     cc.answer("201")
