@@ -141,9 +141,10 @@ def call_customer(services: Services, tenant: TenantSnapshot, number: str, room:
         customer_outcome(services, tenant, agent, call_sid, number, "failed", answered=False)
         return
     # the call starts now (its CDR's time, its ring time), not at its first webhook (the answer, or only the end)
-    record_placed_leg(services, tenant, {"CallSid": placed.sid, "From": caller_id(tenant), "To": number,
-                                         "Direction": "outbound-api"}, to=number, agent=agent,
-                      request=f"placed-{placed.sid}")
+    if placed.sid:
+        record_placed_leg(services, tenant, {"CallSid": placed.sid, "From": caller_id(tenant), "To": number,
+                                             "Direction": "outbound-api"}, to=number, agent=agent,
+                          request=f"placed-{placed.sid}")
 
 
 def caller_id(tenant: TenantSnapshot) -> str:
