@@ -84,8 +84,10 @@ def _started(s: JSON, e: StoredEvent) -> JSON | None:
     return s
 
 
-# What a StepDecided must contain to matter to a CDR (canonical JSON is compact, so these are literal).
-STEP_NEEDLES = ('"verb":"Dial"', '"verb":"Reject"')
+# What a StepDecided must contain to matter to a CDR (canonical JSON is compact, so these are literal). The
+# leading quote is left off: SQLite's instr() compares at every position whose first byte matches, and a
+# quote starts every JSON string (with a rarer first byte the test took a quarter less time; matching more is harmless).
+STEP_NEEDLES = ('verb":"Dial"', 'verb":"Reject"')
 
 
 @handles("StepDecided")
