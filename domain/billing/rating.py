@@ -15,7 +15,9 @@ mobile, a plan's forward) is a call the gateway places to the phone network, so 
 outbound call to that number, for its talk time, on its own lines ("Calls forwarded to ..."); it
 adds no call to the plan's volume. The number is the device the answer URL reported; with no report,
 the leg's only target when that is a number; a leg answered at a SIP or app device is free. A paid leg
-of an internal call is still rated (it left the tenant).
+of an internal call is still rated (it left the tenant). So is a call-center agent's leg to an agent
+whose device is a phone number ("Calls to agents' phones ..."), for the leg's duration the gateway
+reported (else its time on the call).
 """
 
 from __future__ import annotations
@@ -78,14 +80,30 @@ def paid_legs(c: Mapping[str, Any]) -> list[tuple[int, JSON, str]]:
 
 
 def rate_month(cdrs: Iterable[JSON], tariff: Tariff, *, tenant: str, month: str,
-               devices: Mapping[str, str]) -> JSON:
-    """The invoice for a tenant's month (CDRs already limited to calls started in that month)."""
+               devices: Mapping[str, str], agent_legs: Iterable[JSON] = ()) -> JSON:
+    """The invoice for a tenant's month (CDRs already limited to calls started in that month; ``agent_legs``:
+    the agents projection's on-call intervals that started in it)."""
     counted: list[str] = []
     internal: list[JSON] = []
     pending: list[str] = []
     unrated: list[JSON] = []
     by_rate: dict[str, tuple[Rate, list[JSON]]] = {}
     forwarded: dict[str, tuple[Rate, list[JSON]]] = {}
+    agents: dict[str, tuple[Rate, list[JSON]]] = {}
+    for leg in agent_legs:
+        number = str(leg.get("to") or "")
+        seconds = int(leg.get("leg_seconds") or round(float(leg.get("seconds") or 0)))
+        if leg.get("presence") != "on_call" or not E164.match(number) or not seconds:
+            continue
+        rate = tariff.rate_for(number)
+        if rate is None:
+            unrated.append({"agent": leg["agent"], "call": leg["call"], "to": number, "seconds": seconds, "events": []})
+            continue
+        billed = billed_seconds(seconds, tariff)
+        charge = (rate.per_minute * billed / SIXTY).quantize(CALL_PLACES, ROUND_HALF_UP)
+        agents.setdefault(rate.prefix, (rate, []))[1].append({
+            "agent": leg["agent"], "call": leg["call"], "started_at": leg["start"], "to": number, "seconds": seconds,
+            "billed_seconds": billed, "amount": str(charge)})
     for c in cdrs:
         if str(c["status"]) not in TERMINAL:
             pending.append(c["sid"])
@@ -121,7 +139,8 @@ def rate_month(cdrs: Iterable[JSON], tariff: Tariff, *, tenant: str, month: str,
     lines: list[JSON] = [{"kind": "plan", "description": f"Monthly plan {tariff.tariff_id} v{tariff.version}: {tier}",
                           "quantity": len(counted), "unit": "calls", "amount": str(price.quantize(CENTS, ROUND_HALF_UP)),
                           "calls": counted}]
-    for kind, groups, what in (("minutes", by_rate, "Calls to"), ("forwarded_minutes", forwarded, "Calls forwarded to")):
+    for kind, groups, what in (("minutes", by_rate, "Calls to"), ("forwarded_minutes", forwarded, "Calls forwarded to"),
+                               ("agent_minutes", agents, "Calls to agents' phones at")):
         for prefix in sorted(groups):
             rate, items = groups[prefix]
             total = sum((Decimal(i["amount"]) for i in items), Decimal(0))

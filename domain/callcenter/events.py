@@ -80,12 +80,14 @@ class AgentOffered(DomainEvent):
 @event
 @dataclass(frozen=True, slots=True)
 class AgentLegPlaced(DomainEvent):
-    """The gateway accepted the outbound leg that rings the agent."""
+    """The gateway accepted the outbound leg that rings the agent at ``address`` (a SIP URI, ``client:<id>``,
+    or a phone number: then the leg is a paid call to the phone network; empty in older events)."""
 
     event_type = "AgentLegPlaced"
     agent: str
     offer_id: str
     leg_sid: str
+    address: str = ""
 
 
 @event

@@ -47,9 +47,13 @@ HANDLERS: dict[str, Handler] = {
                                                  "queue": get(e.data, "queue")}},
     "AgentOfferMissed": lambda s, e: ({**s, "offer": None, "missed": s["missed"] + 1}
                                       if s["offer"] and s["offer"]["id"] == get(e.data, "offer_id") else s),
+    # where the agent's leg rings (kept with the offer, then with the call: a phone number is a paid leg)
+    "AgentLegPlaced": lambda s, e: ({**s, "offer": {**s["offer"], "to": str(get(e.data, "address"))}}
+                                    if s["offer"] and s["offer"]["id"] == get(e.data, "offer_id") else s),
     "AgentConnected": lambda s, e: {**s, "offer": None, "call_sid": get(e.data, "call_sid"),
-                                    "queue": get(e.data, "queue")},
-    "AgentCallEnded": lambda s, e: {**s, "call_sid": "", "wrapup_until": utc(str(get(e.data, "wrapup_until"))),
+                                    "queue": get(e.data, "queue"), "call_to": (s["offer"] or {}).get("to", "")},
+    "AgentCallEnded": lambda s, e: {**s, "call_sid": "", "call_to": "",
+                                    "wrapup_until": utc(str(get(e.data, "wrapup_until"))),
                                     "last_queue": s["queue"] or get(e.data, "queue"), "queue": "",
                                     "handled": s["handled"] + 1},
 }
@@ -86,6 +90,9 @@ def _interval(e: StoredEvent, s: JSON, state: str, start: str, end: str) -> Row:
            "seconds": round(seconds_between(start, end), 3), "queue": queue, "call": call}
     if state == "ringing":  # how the offer ended: the employee figures count missed offers
         doc["offer"] = {"AgentConnected": "answered", "AgentOfferMissed": "missed"}.get(e.event_type, "withdrawn")
+    if state == "on_call":  # the agent's leg: where it rang, and how long the gateway says it lasted
+        doc["to"] = str(s.get("call_to") or "")
+        doc["leg_seconds"] = int(get(e.data, "talk_seconds", 0) or 0) if e.event_type == "AgentCallEnded" else 0
     return (f"{e.stream_id}:{start}:{int(s['since_v']):010d}", e.tenant_id, start, doc)
 
 

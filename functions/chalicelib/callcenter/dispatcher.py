@@ -116,7 +116,7 @@ def ring(services: Services, tenant: TenantSnapshot, cfg: QueueConfig, agent: st
         end_offer(services, t, agent, offer_id, "failed-to-place", cfg.max_misses)
         return None
     decide_and_append(services, t, agent_stream(t, agent),
-                      lambda ev, v: [AgentLegPlaced(agent, offer_id, leg.sid)]
+                      lambda ev, v: [AgentLegPlaced(agent, offer_id, leg.sid, address)]
                       if (s := fold_agent(agent, ev)).offer and s.offer.offer_id == offer_id else [])
     return Placed(agent, offer_id, entry.call_sid, leg.sid)
 

@@ -118,8 +118,9 @@ def click_to_call(services: Services, tenant: TenantSnapshot, agent: str, to: st
                [AgentOffered(agent, offer_id, call, "", now.isoformat(), 30, "click_to_call")], version, now)
     except ConcurrencyError:
         raise Refused("agent", f"agent {agent} just got another call", 409) from None
+    address = agent_address(tenant, agent)
     try:
-        leg = services.gateway.create_call(agent_address(tenant, agent), tenant_number(tenant) or number,
+        leg = services.gateway.create_call(address, tenant_number(tenant) or number,
                                            cc_url(services, t, "agent", agent=agent, offer=offer_id),
                                            status_callback=cc_url(services, t, "agent-status", agent=agent,
                                                                   offer=offer_id), timeout=30)
@@ -128,7 +129,7 @@ def click_to_call(services: Services, tenant: TenantSnapshot, agent: str, to: st
         raise Refused("agent", f"could not ring the agent: {exc}", 502) from None
     from domain.callcenter.events import AgentLegPlaced
 
-    decide_and_append(services, t, agent_stream(t, agent), lambda ev, v: [AgentLegPlaced(agent, offer_id, leg.sid)]
+    decide_and_append(services, t, agent_stream(t, agent), lambda ev, v: [AgentLegPlaced(agent, offer_id, leg.sid, address)]
                       if (s := fold_agent(agent, ev)).offer and s.offer.offer_id == offer_id else [])
     return Originated(call, leg.sid)
 

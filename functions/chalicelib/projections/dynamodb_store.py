@@ -108,10 +108,10 @@ class DynamoDBProjectionStore:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
 
-    def rows(self, projection: str, tenant: str | None = None) -> list[JSON]:
+    def rows(self, projection: str, tenant: str | None = None, since_t: str = "", until_t: str = "") -> list[JSON]:
         if tenant is None:
             raise ValueError("tenant: the DynamoDB projections store reads one tenant at a time")
-        items = sorted(self._query(f"row#{projection}#{tenant}"), key=lambda i: str(i["key"]))
+        items = sorted(self._query(f"row#{projection}#{tenant}", since_t, until_t), key=lambda i: str(i["key"]))
         return [loads(i["doc"]) for i in items]
 
     # -- writing

@@ -110,12 +110,10 @@ class SQLiteProjectionStore:
                                   (projection, tenant)).fetchone()
         return str(row[0] or "")
 
-    def rows(self, projection: str, tenant: str | None = None) -> list[JSON]:
-        sql, args = "SELECT doc FROM rows WHERE projection = ?", [projection]
-        if tenant is not None:
-            sql += " AND tenant = ?"
-            args.append(tenant)
-        return [json.loads(d) for (d,) in self.conn().execute(sql + " ORDER BY key", args)]
+    def rows(self, projection: str, tenant: str | None = None, since_t: str = "", until_t: str = "") -> list[JSON]:
+        """A projection's rows (of one tenant; whose time is in [since_t, until_t)), in key order."""
+        where, args = _window(projection, tenant, since_t, until_t)
+        return [json.loads(d) for (d,) in self.conn().execute(f"SELECT doc FROM rows WHERE {where} ORDER BY key", args)]
 
     # -- writing
     def commit(self, writes: Mapping[str, tuple[Sequence[tuple[str, JSON, bool, str]], Iterable[Row], str, int]],
