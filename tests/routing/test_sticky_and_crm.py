@@ -101,7 +101,8 @@ def test_lookup_keeps_its_default_deadline_of_one_and_a_half_seconds(crm_url) ->
     result = lookup_owner(crm_url + "/slow", CALLER)
     elapsed = time.monotonic() - started
     # it gave up at its deadline (the CRM answers only after 6 s); the upper bound leaves room for a loaded machine
-    assert result == {"error": "timeout after 1.5s"} and 1.4 < elapsed < 4.0
+    # (the error is the deadline's, or the socket's own timeout when that fires first: both at 1.5 s)
+    assert "error" in result and "owner" not in result and 1.4 < elapsed < 4.0
 
 
 def test_crm_is_asked_once_per_call_not_on_every_webhook(services, crm_server, crm_url) -> None:  # type: ignore[no-untyped-def]
