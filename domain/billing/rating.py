@@ -15,7 +15,8 @@ mobile, a plan's forward) is a call the gateway places to the phone network, so 
 outbound call to that number, for its talk time, on its own lines ("Calls forwarded to ..."); it
 adds no call to the plan's volume. The number is the device the answer URL reported; with no report,
 the leg's only target when that is a number; a leg answered at a SIP or app device is free. A paid leg
-of an internal call is still rated (it left the tenant). So is a call-center agent's leg to an agent
+of an internal call is still rated (it left the tenant). A call an employee's phone or app dialled out
+(a device call: its CDR has ``placed_by``) is such a leg too, on the outbound lines ("Calls to ..."). So is a call-center agent's leg to an agent
 whose device is a phone number ("Calls to agents' phones ..."), for the leg's duration the gateway
 reported (else its time on the call).
 """
@@ -116,7 +117,8 @@ def rate_month(cdrs: Iterable[JSON], tariff: Tariff, *, tenant: str, month: str,
                 continue
             billed = billed_seconds(seconds, tariff)
             charge = (rate.per_minute * billed / SIXTY).quantize(CALL_PLACES, ROUND_HALF_UP)
-            forwarded.setdefault(rate.prefix, (rate, []))[1].append({
+            # an employee's own call out (a device dialled the number) is a call to it; else a forward
+            (by_rate if c.get("placed_by") else forwarded).setdefault(rate.prefix, (rate, []))[1].append({
                 "call": c["sid"], "leg": i, "started_at": leg["start"], "to": number, "seconds": seconds,
                 "billed_seconds": billed, "amount": str(charge), "events": c["events"]})
         if tariff.internal_free and is_internal(c, devices):

@@ -69,8 +69,9 @@ def employee_stats(cdrs: Iterable[JSON], devices: Mapping[str, str], intervals: 
 
     for c in cdrs:
         sid = c["sid"]
-        if str(c["direction"]).startswith("outbound"):  # from a device, or placed by vpbx for an extension
-            ext = extension_of(str(c["from"]), devices) or str(c.get("placed_by") or "")
+        placed = str(c.get("placed_by") or "")  # a device's own call, or one vpbx placed for an extension
+        if str(c["direction"]).startswith("outbound") or placed:
+            ext = extension_of(str(c["from"]), devices) or placed
             if ext:
                 p = person(ext)
                 _count(p, "outgoing_attempted", sid)
@@ -86,7 +87,9 @@ def employee_stats(cdrs: Iterable[JSON], devices: Mapping[str, str], intervals: 
             by, owner = str(leg["answered_by"]), str(leg.get("forwarded_for") or "")
             who = (extension_of(by, devices) or owner or by) if by else ""
             for target in leg["targets"]:
-                ext = extension_of(str(target), devices) or owner or str(target)
+                ext = extension_of(str(target), devices) or owner or ("" if placed else str(target))
+                if not ext:  # a number an employee dialled out to is nobody's incoming call
+                    continue
                 p = person(ext)
                 p["ring_seconds"] += float(leg["ring"])
                 if who == ext:
@@ -146,7 +149,8 @@ def with_queue_outcomes(cdrs: Iterable[JSON], entries: Iterable[JSON]) -> list[J
 
 
 def is_missed(c: JSON) -> bool:
-    return str(c["direction"]) == "inbound" and c["outcome"] in ("missed", "voicemail")
+    """An inbound call from outside that nobody answered (an employee's own unanswered call is not one)."""
+    return str(c["direction"]) == "inbound" and not c.get("placed_by") and c["outcome"] in ("missed", "voicemail")
 
 
 def _other_party(c: JSON) -> str:
@@ -180,7 +184,8 @@ def recovery(cdrs: Iterable[JSON], since: str, until: str, window_seconds: int =
 
 def repeat_callers(cdrs: Iterable[JSON], since: str, until: str, window_seconds: int = 86400) -> JSON:
     """Inbound calls in [since, until) from a caller who had called in within the previous window."""
-    inbound = sorted((c for c in cdrs if c["direction"] == "inbound" and c["from"]), key=lambda c: (c["t"], c["sid"]))
+    inbound = sorted((c for c in cdrs if c["direction"] == "inbound" and c["from"] and not c.get("placed_by")),
+                     key=lambda c: (c["t"], c["sid"]))
     last: dict[str, str] = {}
     counted = 0
     repeats: list[str] = []

@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 
 import domain.actions  # noqa: F401  (registers the built-in actions)
 from domain.actions.base import Context, Continue, Finish, Outcome, Wait, lookup
+from domain.actions.call_features import extension_of_device
 from domain.calls.events import CallStarted, CallStatusChanged, DialAnswered, StepDecided
 from domain.calls.state import CallState, apply_status, evolve
 from domain.events import DomainEvent
 from domain.instructions import Hangup, Instruction, from_json, to_json
 from domain.prompts import say
+from domain.routing.device_calls import DEVICE_PLAN, device_plan, dialled, target
 from domain.routing.plan import Node, Plan, parse_plan
 from domain.tenant import TenantSnapshot
 
@@ -64,7 +66,8 @@ def decide(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime
     if cb.kind == "incoming" or cb.node != state.awaiting or cb.step != state.step:
         # A re-fetch or a stale callback: say what the call is doing now, record nothing.
         return Decision((), tuple(from_json(i) for i in state.last_instructions) or (Hangup(),))
-    plan = tenant.plan_versions.get((state.plan_id, state.plan_version))
+    plan = device_plan(tenant, state.to_number) if state.plan_id == DEVICE_PLAN else \
+        tenant.plan_versions.get((state.plan_id, state.plan_version))
     if plan is None:
         return _fail(state, cb, tenant, now, "", f"plan {state.plan_id} v{state.plan_version} is gone", [])
     return _walk(state, cb, tenant, now, plan, cb.node, resume=True, events=[], facts=facts)
@@ -92,11 +95,17 @@ def _answered(state: CallState, cb: Callback) -> Decision:
 def _incoming(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime,
               facts: Mapping[str, Any]) -> Decision:
     p = cb.params
-    plan = tenant.plan_for_number(p.get("To", ""))
-    started = CallStarted(call_sid=p["CallSid"], from_number=p.get("From", ""), to_number=p.get("To", ""),
+    to = p.get("To", "")
+    plan = tenant.plan_for_number(to)
+    # one of the tenant's devices dialling (a colleague's extension, a phone number): see device_calls
+    caller = extension_of_device(tenant, p.get("From", "")) if plan is None else ""
+    if caller:
+        to = target(tenant, to) or dialled(to)
+        plan = tenant.plan_for_number(to) or device_plan(tenant, to)  # our own number: its plan, as any caller
+    started = CallStarted(call_sid=p["CallSid"], from_number=p.get("From", ""), to_number=to,
                           direction=p.get("Direction", "inbound"), account_sid=p.get("AccountSid", ""),
                           status=p.get("CallStatus", "ringing"), plan_id=plan.plan_id if plan else "",
-                          plan_version=plan.version if plan else 0, params=dict(p))
+                          plan_version=plan.version if plan else 0, params=dict(p), placed_by=caller)
     state = evolve(started, state)
     if plan is None:
         return _fail(state, cb, tenant, now, "", "no routing plan for this number", [started],

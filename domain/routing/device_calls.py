@@ -1,0 +1,80 @@
+"""Calls the tenant's own devices place: a desk phone or the app dialling a colleague or the outside world.
+
+The gateway reports such a call like any other (a voice webhook whose ``From`` is the device and whose
+``To`` is what was dialled, often as a SIP URI). It is routed by a plan made here, not published by the
+tenant, kept under the plan id ``DEVICE_PLAN`` with what was dialled as the call's ``to_number``, so a
+later webhook of the call rebuilds the same plan:
+
+- an extension's short number rings that extension (do not disturb, forwarding and call waiting
+  apply as for any call to it), then its voicemail box if it has one;
+- a phone number (E.164, or national in the country of the tenant's first number) is dialled out,
+  presenting the tenant's first number (a stranger's number is never presented);
+- anything else is refused with the "not in service" prompt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import phonenumbers
+
+from domain.routing.plan import Plan, parse_plan
+from domain.tenant import TenantSnapshot
+
+DEVICE_PLAN = "@device"
+
+
+def dialled(to: str) -> str:
+    """What a device dialled, from the ``To`` the gateway reports (``sip:102@pbx.example;user=phone`` -> ``102``)."""
+    text = to.strip()
+    for scheme in ("sip:", "sips:", "tel:", "client:"):
+        if text.lower().startswith(scheme):
+            text = text[len(scheme):]
+            break
+    return text.split("@", 1)[0].split(";", 1)[0].strip()
+
+
+def target(tenant: TenantSnapshot, to: str) -> str:
+    """The extension or E.164 number a device call is for, or ``""`` when it is neither."""
+    text = dialled(to)
+    if text in tenant.section("extensions"):
+        return text
+    if not text or not all(c.isdigit() or c in "+-() ." for c in text):
+        return ""
+    try:
+        parsed = phonenumbers.parse(text, None if text.startswith("+") else _region(tenant))
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(parsed):
+        return ""
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _region(tenant: TenantSnapshot) -> str | None:
+    """The country of the tenant's first number (by its country code: a demo number may be a fictional one)."""
+    for number in tenant.section("numbers"):
+        try:
+            code = phonenumbers.parse(str(number), None).country_code
+        except phonenumbers.NumberParseException:
+            continue
+        region = phonenumbers.region_code_for_country_code(code or 0)
+        return None if region == phonenumbers.UNKNOWN_REGION else region
+    return None
+
+
+def device_plan(tenant: TenantSnapshot, to: str) -> Plan | None:
+    """The plan of a device's call to ``to`` (an extension or an E.164 number, see ``target``)."""
+    extensions: Mapping[str, Any] = tenant.section("extensions")
+    if to in extensions:
+        entry = extensions[to] if isinstance(extensions[to], Mapping) else {}
+        node: dict[str, Any] = {"id": "internal", "action": "ring_extension", "data": {"extension": to}}
+        box = str(entry.get("voicemail") or "")
+        if box and box in tenant.section("voicemail_boxes"):
+            node["children"] = {"_": {"id": "internal-voicemail", "action": "voicemail", "data": {"box": box}}}
+        return parse_plan(DEVICE_PLAN, 0, {"root": node})
+    numbers = list(tenant.section("numbers"))
+    if to.startswith("+") and numbers:
+        return parse_plan(DEVICE_PLAN, 0, {"root": {"id": "outside", "action": "forward",
+                                                    "data": {"number": to, "caller_id": str(numbers[0])}}})
+    return None

@@ -1,0 +1,87 @@
+"""Employees' own calls: a desk phone or the app dialling a colleague's extension or a phone number.
+Through the webhook path (the gateway reports them as voice webhooks from the device); the figures, the
+call log and the bill worked out by hand."""
+
+from __future__ import annotations
+
+from chalicelib.calls import WebhookResponse
+from tests.conftest import answer_url, answering_device, call_params
+from tests.projections.scenario import Calls, actions, sid
+
+DESK_101 = "sip:101@demo.sip.vpbx.local"
+APP_102 = "client:102"
+DOMAIN = "@demo.sip.vpbx.local"
+
+
+def dial(calls: Calls, call: str, device: str, to: str, *, answer: str = "", talk: int = 0,
+         status: str = "completed", ring: float = 5) -> tuple[WebhookResponse, WebhookResponse | None]:
+    """``device`` dials ``to``; the callee ``answer`` (a member of the dial) talks ``talk`` s, or the dial
+    ends with ``status``; then the caller hangs up. Returns vpbx's answers to the call and to the dial's end."""
+    first = calls.gw.post("voice", call_params(call, From=device, To=to))
+    if "<Dial" not in first.body:
+        return first, None
+    calls.clock.advance(ring)
+    leg = "CA" + call[2:][::-1]
+    if answer:
+        calls.gw.follow(answer_url(first.body, answer), call_params(
+            leg, CallStatus="in-progress", Direction="outbound-dial", To=answering_device(first.body, answer)))
+        calls.clock.advance(talk)
+    extra = {"DialCallStatus": "completed" if answer else status, "DialCallSid": leg,
+             "DialCallDuration": str(talk)}
+    after = calls.gw.follow(actions(first.body)[0], call_params(call, From=device, To=to, CallStatus="in-progress",
+                                                                **extra))
+    assert after.status == 200
+    calls.status(call, "completed", int(ring + talk), From=device, To=to)
+    return first, after
+
+
+def test_a_desk_phone_rings_a_colleague_by_extension_and_the_call_is_internal(api, gateway, clock) -> None:  # type: ignore[no-untyped-def]
+    calls = Calls(gateway, clock)
+    # when 101's desk phone dials 102 (the gateway's To is a SIP URI on the tenant's domain) and 102 answers
+    first, _ = dial(calls, sid(31), DESK_101, "sip:102" + DOMAIN, answer="102", talk=40)
+    # then 102's app rings, showing 101's phone as the caller
+    assert '<Client url="' in first.body and ">102</Client>" in first.body and f'callerId="{DESK_101}"' in first.body
+    # and the figures: 101 made an answered outgoing call, 102 answered an incoming one; nobody missed a caller
+    e = api.get("/stats/employees?from=2026-11-24&to=2026-11-24").json_body["employees"]
+    assert (e["101"]["outgoing_attempted"], e["101"]["outgoing_answered"], e["101"]["incoming_answered"]) == (1, 1, 0)
+    assert (e["102"]["incoming_answered"], e["102"]["talk_seconds"]) == (1, 40.0)
+    kpi = api.get("/stats/kpis?from=2026-11-24&to=2026-11-24").json_body
+    assert kpi["missed_call_recovery"]["missed_callers"] == 0 and kpi["repeat_callers"]["inbound_calls"] == 0
+    # the call log shows it under both, to "102", and the bill counts it as a free internal call
+    cdr = api.get(f"/cdrs?calls={sid(31)}").json_body["cdrs"][0]
+    assert (cdr["to"], cdr["placed_by"], cdr["outcome"]) == ("102", "101", "answered")
+    bill = api.get("/bills/2026-11?details=1").json_body
+    assert [i["call"] for line in bill["lines"] if line["kind"] == "internal" for i in line["items"]] == [sid(31)]
+    assert bill["total"] == "29.00" and bill["lines"][0]["quantity"] == 0
+
+
+def test_a_desk_phone_dials_out_in_national_or_international_form_and_the_call_is_rated(api, gateway, clock) -> None:  # type: ignore[no-untyped-def]
+    calls = Calls(gateway, clock)
+    # when 101 dials a London number in international form, talks 61 s, and 102's app a US number in
+    # national form, unanswered
+    out, _ = dial(calls, sid(32), DESK_101, "sip:+442071234567" + DOMAIN + ";user=phone", answer="+442071234567", talk=61)
+    assert ">+442071234567</Number>" in out.body and 'callerId="+15550001000"' in out.body  # the tenant's number
+    national, _ = dial(calls, sid(33), APP_102, "(202) 555-0143", status="no-answer")
+    assert ">+12025550143</Number>" in national.body
+    # then both are the callers' outgoing calls (one answered), and no employee is charged a miss
+    e = api.get("/stats/employees?from=2026-11-24&to=2026-11-24").json_body["employees"]
+    assert (e["101"]["outgoing_attempted"], e["101"]["outgoing_answered"], e["101"]["talk_seconds"]) == (1, 1, 61.0)
+    assert (e["102"]["outgoing_attempted"], e["102"]["outgoing_answered"]) == (1, 0)
+    assert set(e) == {"101", "102"} and e["102"]["incoming_missed"] == 0
+    # and the answered one is on the bill as a call to the UK: 61 s -> 120 s x 0.020 = 0.04
+    bill = api.get("/bills/2026-11?details=1").json_body
+    uk = [line for line in bill["lines"] if line["kind"] == "minutes"]
+    assert [(line["prefix"], line["amount"]) for line in uk] == [("44", "0.04")]
+    assert [(i["call"], i["to"], i["billed_seconds"]) for i in uk[0]["items"]] == [(sid(32), "+442071234567", 120)]
+    assert bill["lines"][0]["quantity"] == 2 and bill["total"] == "29.04"
+
+
+def test_a_device_dialling_nothing_valid_hears_not_in_service_and_an_unanswered_colleague_gets_voicemail(
+        api, gateway, clock) -> None:  # type: ignore[no-untyped-def]
+    calls = Calls(gateway, clock)
+    nothing, _ = dial(calls, sid(34), DESK_101, "sip:99" + DOMAIN)
+    assert "<Dial" not in nothing.body and "<Hangup/>" in nothing.body and "<Say" in nothing.body
+    rang, after = dial(calls, sid(35), DESK_101, "sip:103" + DOMAIN, status="no-answer")
+    assert ">sip:103@demo.sip.vpbx.local</Sip>" in rang.body and after is not None and "<Record" in after.body
+    e = api.get("/stats/employees?from=2026-11-24&to=2026-11-24").json_body["employees"]
+    assert e["103"]["incoming_missed"] == 1 and e["101"]["outgoing_attempted"] == 2
