@@ -98,7 +98,9 @@ def _incoming(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datet
     to = p.get("To", "")
     plan = tenant.plan_for_number(to)
     # one of the tenant's devices dialling (a colleague's extension, a phone number): see device_calls
-    caller = extension_of_device(tenant, p.get("From", "")) if plan is None else ""
+    # (a call the gateway reports as inbound; one vpbx or an API placed, outbound-*, is never dialled again)
+    inbound = p.get("Direction", "inbound") == "inbound"
+    caller = extension_of_device(tenant, p.get("From", "")) if plan is None and inbound else ""
     if caller:
         to = target(tenant, to) or dialled(to)
         plan = tenant.plan_for_number(to) or device_plan(tenant, to)  # our own number: its plan, as any caller

@@ -85,3 +85,10 @@ def test_a_device_dialling_nothing_valid_hears_not_in_service_and_an_unanswered_
     assert ">sip:103@demo.sip.vpbx.local</Sip>" in rang.body and after is not None and "<Record" in after.body
     e = api.get("/stats/employees?from=2026-11-24&to=2026-11-24").json_body["employees"]
     assert e["103"]["incoming_missed"] == 1 and e["101"]["outgoing_attempted"] == 2
+
+
+def test_a_call_placed_through_the_api_is_not_dialled_again(gateway) -> None:  # type: ignore[no-untyped-def]
+    # a call an API placed from a device's identity fetches the voice URL when the callee answers: it
+    # is reported outbound-api, and routing it as a device call would ring the callee a second time
+    resp = gateway.post("voice", call_params(sid(36), From=APP_102, To="+442071234567", Direction="outbound-api"))
+    assert resp.status == 200 and "<Dial" not in resp.body
