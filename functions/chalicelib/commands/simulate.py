@@ -14,8 +14,8 @@ def _list(value: str) -> list[str]:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("simulate", help="play the gateway: post signed webhooks and print what happens")
-    p.add_argument("--to", required=True, help="the number called (E.164)")
-    p.add_argument("--from", dest="from_", required=True, help="the caller (E.164)")
+    p.add_argument("--to", required=True, help="the number called (E.164), or what a device dialled (an extension, a number)")
+    p.add_argument("--from", dest="from_", required=True, help="the caller (E.164), or one of the tenant's devices (sip:101@..., client:102)")
     p.add_argument("--digits", default="", help="keys pressed at each menu, comma separated (empty = none)")
     p.add_argument("--dial", default="no-answer",
                    help="outcome of each <Dial>: completed, busy, no-answer, failed (comma separated)")
