@@ -237,7 +237,7 @@ def live(tenant: str, principal: Any) -> Any:
               "with": by_sid[a["call_sid"]]["from"] if a["call_sid"] in by_sid else placed.get(a["agent"], ""),
               "queue": a["queue"]} for a in agent_states if a["call_sid"]]
     # a dialled extension (or number) that picked up, while the dial lasts (its answer URL said who)
-    talks += [{"agent": d["answered_by"], "call": c["sid"], "with": c["from"], "queue": ""}
+    talks += [{"agent": d["answered_by"], "call": c["sid"], "with": c.get("placed_by") or c["from"], "queue": ""}
               for c in calls if not c["ended_at"] and (d := c["dialing"] or {}).get("answered_by")]
     body = {
         "cursor": cursor, "incremental": incremental, "now": now,

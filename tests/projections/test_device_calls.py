@@ -92,3 +92,11 @@ def test_a_call_placed_through_the_api_is_not_dialled_again(gateway) -> None:  #
     # is reported outbound-api, and routing it as a device call would ring the callee a second time
     resp = gateway.post("voice", call_params(sid(36), From=APP_102, To="+442071234567", Direction="outbound-api"))
     assert resp.status == 200 and "<Dial" not in resp.body
+
+
+def test_the_live_view_says_which_colleague_is_talking_with_whom(api, gateway) -> None:  # type: ignore[no-untyped-def]
+    first = gateway.post("voice", call_params(sid(37), From=DESK_101, To="sip:102" + DOMAIN))
+    gateway.follow(answer_url(first.body, "102"), call_params(
+        "CA" + "e" * 32, CallStatus="in-progress", Direction="outbound-dial", To=answering_device(first.body, "102")))
+    live = api.get("/live").json_body
+    assert [(t["agent"], t["with"]) for t in live["talking"]] == [("102", "101")]
