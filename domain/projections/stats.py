@@ -154,7 +154,9 @@ def is_missed(c: JSON) -> bool:
 
 
 def _other_party(c: JSON) -> str:
-    return str(c["to"] if str(c["direction"]).startswith("outbound") else c["from"])
+    """Who the tenant spoke with: the number called on a call out (placed by vpbx or dialled by an
+    employee's phone), else the caller."""
+    return str(c["to"] if str(c["direction"]).startswith("outbound") or c.get("placed_by") else c["from"])
 
 
 def recovery(cdrs: Iterable[JSON], since: str, until: str, window_seconds: int = 86400) -> JSON:

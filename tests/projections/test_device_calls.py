@@ -100,3 +100,18 @@ def test_the_live_view_says_which_colleague_is_talking_with_whom(api, gateway) -
         "CA" + "e" * 32, CallStatus="in-progress", Direction="outbound-dial", To=answering_device(first.body, "102")))
     live = api.get("/live").json_body
     assert [(t["agent"], t["with"]) for t in live["talking"]] == [("102", "101")]
+
+
+def test_a_missed_caller_called_back_from_a_desk_phone_counts_as_recovered(api, gateway, clock) -> None:  # type: ignore[no-untyped-def]
+    # given a caller from Washington who rang the demo number at 15:00 and hung up in the menu (missed)
+    calls = Calls(gateway, clock)
+    caller = "+12025550143"
+    calls.gw.post("voice", call_params(sid(38), From=caller))
+    clock.advance(10)
+    calls.status(sid(38), "completed", 10, From=caller)
+    # when 101 calls them back from the desk phone 5 minutes later, dialling the national form, and they answer
+    clock.advance(300)
+    dial(calls, sid(39), DESK_101, "sip:2025550143" + DOMAIN, answer="+12025550143", talk=30)
+    # then the KPI counts the caller as reached by that call, 300 s after the missed call ended
+    kpi = api.get("/stats/kpis?from=2026-11-24&to=2026-11-24").json_body["missed_call_recovery"]
+    assert kpi["callers"] == [{"caller": caller, "missed_call": sid(38), "reached_by": sid(39), "seconds": 300.0}]
