@@ -8,8 +8,14 @@ later webhook of the call rebuilds the same plan:
 - an extension's short number rings that extension (do not disturb, forwarding and call waiting
   apply as for any call to it), then its voicemail box if it has one;
 - a phone number (E.164, or national in the country of the tenant's first number) is dialled out,
-  presenting the tenant's first number (a stranger's number is never presented);
+  presenting the tenant's first number (a stranger's number is never presented), if the caller's
+  extension may call it (``dial_out``, below); else the caller hears the "call barred" prompt;
 - anything else is refused with the "not in service" prompt.
+
+``extensions.<ext>.dial_out`` limits what a phone may dial out to (toll fraud through a stolen SIP
+password is the classic PBX bill): ``none`` (colleagues only), ``national`` (the default: numbers of
+the tenant's own country), ``international`` (any country), ``all`` (premium-rate numbers too, which
+every other level refuses).
 """
 
 from __future__ import annotations
@@ -49,6 +55,36 @@ def target(tenant: TenantSnapshot, to: str) -> str:
     if not phonenumbers.is_valid_number(parsed):
         return ""
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+DIAL_OUT = ("none", "national", "international", "all")
+PREMIUM = (phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.SHARED_COST)
+
+
+def why_barred(tenant: TenantSnapshot, caller: str, number: str) -> str:
+    """Why extension ``caller`` may not dial ``number`` (an E.164 number) out, or ``""`` when it may."""
+    entry = tenant.section("extensions").get(caller)
+    level = str((entry if isinstance(entry, Mapping) else {}).get("dial_out") or "national")
+    if level == "all":
+        return ""
+    if level == "none":
+        return f"extension {caller} may not dial out (dial_out none)"
+    parsed = phonenumbers.parse(number, None)
+    if phonenumbers.number_type(parsed) in PREMIUM:
+        return f"{number} is a premium-rate number (extension {caller}: dial_out {level})"
+    home = _country_code(tenant)
+    if level == "national" and parsed.country_code != home:
+        return f"{number} is abroad (extension {caller}: dial_out national)"
+    return ""
+
+
+def _country_code(tenant: TenantSnapshot) -> int | None:
+    for number in tenant.section("numbers"):
+        try:
+            return phonenumbers.parse(str(number), None).country_code
+        except phonenumbers.NumberParseException:
+            continue
+    return None
 
 
 def _region(tenant: TenantSnapshot) -> str | None:

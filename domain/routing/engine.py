@@ -21,7 +21,7 @@ from domain.calls.state import CallState, apply_status, evolve
 from domain.events import DomainEvent
 from domain.instructions import Hangup, Instruction, from_json, to_json
 from domain.prompts import say
-from domain.routing.device_calls import DEVICE_PLAN, device_plan, dialled, target
+from domain.routing.device_calls import DEVICE_PLAN, device_plan, dialled, target, why_barred
 from domain.routing.plan import Node, Plan, parse_plan
 from domain.tenant import TenantSnapshot
 
@@ -104,11 +104,15 @@ def _incoming(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datet
     if caller:
         to = target(tenant, to) or dialled(to)
         plan = tenant.plan_for_number(to) or device_plan(tenant, to)  # our own number: its plan, as any caller
+    barred = why_barred(tenant, caller, to) if caller and plan is not None and plan.plan_id == DEVICE_PLAN \
+        and to.startswith("+") else ""
     started = CallStarted(call_sid=p["CallSid"], from_number=p.get("From", ""), to_number=to,
                           direction=p.get("Direction", "inbound"), account_sid=p.get("AccountSid", ""),
                           status=p.get("CallStatus", "ringing"), plan_id=plan.plan_id if plan else "",
                           plan_version=plan.version if plan else 0, params=dict(p), placed_by=caller)
     state = evolve(started, state)
+    if barred:
+        return _fail(state, cb, tenant, now, "", barred, [started], prompt="call_barred")
     if plan is None:
         return _fail(state, cb, tenant, now, "", "no routing plan for this number", [started],
                      prompt="not_in_service")

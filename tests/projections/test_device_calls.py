@@ -5,6 +5,7 @@ call log and the bill worked out by hand."""
 from __future__ import annotations
 
 from chalicelib.calls import WebhookResponse
+from domain.tenant import TenantConfigPatched
 from tests.conftest import answer_url, answering_device, call_params
 from tests.projections.scenario import Calls, actions, sid
 
@@ -55,8 +56,17 @@ def test_a_desk_phone_rings_a_colleague_by_extension_and_the_call_is_internal(ap
     assert bill["total"] == "29.00" and bill["lines"][0]["quantity"] == 0
 
 
-def test_a_desk_phone_dials_out_in_national_or_international_form_and_the_call_is_rated(api, gateway, clock) -> None:  # type: ignore[no-untyped-def]
+def allow(services, ext: str, level: str) -> None:  # type: ignore[no-untyped-def]
+    """Let ``ext``'s phones dial out to ``level`` (none, national, international, all)."""
+    services.tenants.append("demo", [TenantConfigPatched(path=["extensions", ext], patch={"dial_out": level},
+                                                         actor="test")],
+                            expected_version=services.store.stream_version("tenant-demo"))
+
+
+def test_a_desk_phone_dials_out_in_national_or_international_form_and_the_call_is_rated(
+        api, services, gateway, clock) -> None:  # type: ignore[no-untyped-def]
     calls = Calls(gateway, clock)
+    allow(services, "101", "international")
     # when 101 dials a London number in international form, talks 61 s, and 102's app a US number in
     # national form, unanswered
     out, _ = dial(calls, sid(32), DESK_101, "sip:+442071234567" + DOMAIN + ";user=phone", answer="+442071234567", talk=61)
@@ -115,3 +125,24 @@ def test_a_missed_caller_called_back_from_a_desk_phone_counts_as_recovered(api, 
     # then the KPI counts the caller as reached by that call, 300 s after the missed call ended
     kpi = api.get("/stats/kpis?from=2026-11-24&to=2026-11-24").json_body["missed_call_recovery"]
     assert kpi["callers"] == [{"caller": caller, "missed_call": sid(38), "reached_by": sid(39), "seconds": 300.0}]
+
+
+def test_what_a_phone_may_dial_out_to_is_limited_by_its_extension(services, gateway) -> None:  # type: ignore[no-untyped-def]
+    # dial_out: national by default (the company's country, +1 here), international, all (premium rate),
+    # none (colleagues only); a barred call hears why, and the step records it (explain)
+    def dials(call: str, device: str, to: str) -> bool:
+        body = gateway.post("voice", call_params(call, From=device, To=to)).body
+        assert "<Dial" in body or "not allowed to call this number" in body, body
+        return "<Dial" in body
+
+    uk, us, us_premium = "+442071234567", "+12025550143", "+19002001234"
+    assert (dials(sid(40), DESK_101, uk), dials(sid(41), DESK_101, us), dials(sid(42), DESK_101, us_premium)) == \
+        (False, True, False)
+    allow(services, "101", "international")
+    assert (dials(sid(43), DESK_101, uk), dials(sid(44), DESK_101, us_premium)) == (True, False)
+    allow(services, "101", "all")
+    assert dials(sid(45), DESK_101, us_premium)
+    allow(services, "101", "none")
+    assert not dials(sid(46), DESK_101, us) and dials(sid(47), DESK_101, "sip:102" + DOMAIN)
+    steps = [e for e in services.store.load(f"call-{sid(40)}")[0] if e.event_type == "StepDecided"]
+    assert steps[0].data["inputs"]["error"] == f"{uk} is abroad (extension 101: dial_out national)"
