@@ -8,7 +8,8 @@ later webhook of the call rebuilds the same plan:
 - an extension's short number rings that extension (do not disturb, forwarding and call waiting
   apply as for any call to it), then its voicemail box if it has one;
 - a phone number (E.164, or national in the country of the tenant's first number) is dialled out,
-  presenting the tenant's first number (a stranger's number is never presented), if the caller's
+  presenting the extension's direct line (``extensions.<ext>.caller_id``, one of the tenant's numbers)
+  or else the tenant's first number (a stranger's number is never presented), if the caller's
   extension may call it (``dial_out``, below); else the caller hears the "call barred" prompt;
 - anything else is refused with the "not in service" prompt.
 
@@ -99,8 +100,17 @@ def _region(tenant: TenantSnapshot) -> str | None:
     return None
 
 
-def device_plan(tenant: TenantSnapshot, to: str) -> Plan | None:
-    """The plan of a device's call to ``to`` (an extension or an E.164 number, see ``target``)."""
+def presented(tenant: TenantSnapshot, caller: str) -> str:
+    """The number a call out from ``caller``'s phone presents: the extension's ``caller_id`` if it is one of
+    the tenant's numbers (a direct line), else the tenant's first number."""
+    numbers = list(tenant.section("numbers"))
+    entry = tenant.section("extensions").get(caller)
+    own = str((entry if isinstance(entry, Mapping) else {}).get("caller_id") or "")
+    return own if own in numbers else (str(numbers[0]) if numbers else "")
+
+
+def device_plan(tenant: TenantSnapshot, to: str, caller: str = "") -> Plan | None:
+    """The plan of extension ``caller``'s phone calling ``to`` (an extension or an E.164 number, see ``target``)."""
     extensions: Mapping[str, Any] = tenant.section("extensions")
     if to in extensions:
         entry = extensions[to] if isinstance(extensions[to], Mapping) else {}
@@ -109,8 +119,8 @@ def device_plan(tenant: TenantSnapshot, to: str) -> Plan | None:
         if box and box in tenant.section("voicemail_boxes"):
             node["children"] = {"_": {"id": "internal-voicemail", "action": "voicemail", "data": {"box": box}}}
         return parse_plan(DEVICE_PLAN, 0, {"root": node})
-    numbers = list(tenant.section("numbers"))
-    if to.startswith("+") and numbers:
+    caller_id = presented(tenant, caller)
+    if to.startswith("+") and caller_id:
         return parse_plan(DEVICE_PLAN, 0, {"root": {"id": "outside", "action": "forward",
-                                                    "data": {"number": to, "caller_id": str(numbers[0])}}})
+                                                    "data": {"number": to, "caller_id": caller_id}}})
     return None

@@ -66,8 +66,8 @@ def decide(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime
     if cb.kind == "incoming" or cb.node != state.awaiting or cb.step != state.step:
         # A re-fetch or a stale callback: say what the call is doing now, record nothing.
         return Decision((), tuple(from_json(i) for i in state.last_instructions) or (Hangup(),))
-    plan = device_plan(tenant, state.to_number) if state.plan_id == DEVICE_PLAN else \
-        tenant.plan_versions.get((state.plan_id, state.plan_version))
+    plan = device_plan(tenant, state.to_number, extension_of_device(tenant, state.from_number)) \
+        if state.plan_id == DEVICE_PLAN else tenant.plan_versions.get((state.plan_id, state.plan_version))
     if plan is None:
         return _fail(state, cb, tenant, now, "", f"plan {state.plan_id} v{state.plan_version} is gone", [])
     return _walk(state, cb, tenant, now, plan, cb.node, resume=True, events=[], facts=facts)
@@ -103,7 +103,7 @@ def _incoming(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datet
     caller = extension_of_device(tenant, p.get("From", "")) if plan is None and inbound else ""
     if caller:
         to = target(tenant, to) or dialled(to)
-        plan = tenant.plan_for_number(to) or device_plan(tenant, to)  # our own number: its plan, as any caller
+        plan = tenant.plan_for_number(to) or device_plan(tenant, to, caller)  # our own number: its plan
     barred = why_barred(tenant, caller, to) if caller and plan is not None and plan.plan_id == DEVICE_PLAN \
         and to.startswith("+") else ""
     started = CallStarted(call_sid=p["CallSid"], from_number=p.get("From", ""), to_number=to,

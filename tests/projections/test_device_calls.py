@@ -146,3 +146,17 @@ def test_what_a_phone_may_dial_out_to_is_limited_by_its_extension(services, gate
     assert not dials(sid(46), DESK_101, us) and dials(sid(47), DESK_101, "sip:102" + DOMAIN)
     steps = [e for e in services.store.load(f"call-{sid(40)}")[0] if e.event_type == "StepDecided"]
     assert steps[0].data["inputs"]["error"] == f"{uk} is abroad (extension 101: dial_out national)"
+
+
+def test_a_call_out_presents_the_extensions_direct_line_never_a_strangers_number(services, gateway) -> None:  # type: ignore[no-untyped-def]
+    # given 101 has a direct line among the company's numbers, and 102 names a number the company does not own
+    version = services.store.stream_version("tenant-demo")
+    services.tenants.append("demo", [
+        TenantConfigPatched(path=["numbers"], patch={"+15550001001": {"plan": "main", "label": "Sam direct"}},
+                            actor="test"),
+        TenantConfigPatched(path=["extensions", "101"], patch={"caller_id": "+15550001001"}, actor="test"),
+        TenantConfigPatched(path=["extensions", "102"], patch={"caller_id": "+12025550100"}, actor="test"),
+    ], expected_version=version)
+    sam = gateway.post("voice", call_params(sid(48), From=DESK_101, To="+12025550143")).body
+    sasha = gateway.post("voice", call_params(sid(49), From=APP_102, To="+12025550143")).body
+    assert 'callerId="+15550001001"' in sam and 'callerId="+15550001000"' in sasha

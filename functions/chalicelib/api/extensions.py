@@ -39,6 +39,8 @@ SCHEMA = obj({
     "forwarding": obj({k: FORWARD_RULE for k in ("unconditional", "busy", "no_answer", "unavailable")}),
     "follow_me": obj({"mobile": E164, "desk_timeout": TIMEOUT, "mobile_timeout": TIMEOUT,
                       "caller_id": {"type": "string"}}),
+    "caller_id": {**E164, "description": "the direct line this extension's calls out present (one of the "
+                                         "company's numbers; else the company's first number)"},
     "dial_out": {"enum": ["none", "national", "international", "all"],
                  "description": "what this extension's phones may dial out to: none (colleagues only), national "
                                 "(default: the company's country), international, all (premium-rate numbers too)"},
