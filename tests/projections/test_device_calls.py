@@ -160,3 +160,23 @@ def test_a_call_out_presents_the_extensions_direct_line_never_a_strangers_number
     sam = gateway.post("voice", call_params(sid(48), From=DESK_101, To="+12025550143")).body
     sasha = gateway.post("voice", call_params(sid(49), From=APP_102, To="+12025550143")).body
     assert 'callerId="+15550001001"' in sam and 'callerId="+15550001000"' in sasha
+
+
+def test_an_extension_without_a_second_line_is_busy_while_its_phone_is_on_a_call_it_placed(
+        services, gateway, clock) -> None:  # type: ignore[no-untyped-def]
+    # given 103 has no call waiting and its phone is calling 102 (still on the call)
+    services.tenants.append("demo", [TenantConfigPatched(path=["extensions", "103"], patch={"call_waiting": False},
+                                                         actor="test")],
+                            expected_version=services.store.stream_version("tenant-demo"))
+    desk_103 = "sip:103@demo.sip.vpbx.local"
+    assert "<Dial" in gateway.post("voice", call_params(sid(50), From=desk_103, To="sip:102" + DOMAIN)).body
+    # when a caller asks for support (103) meanwhile, then 103 is busy: the caller goes to voicemail
+    menu = gateway.post("voice", call_params(sid(51)))
+    support = gateway.follow(actions(menu.body)[0], call_params(sid(51), CallStatus="in-progress", Digits="2"))
+    assert "<Record" in support.body and "sip:103@" not in support.body
+    # and once 103's call has ended, 103 rings again
+    clock.advance(60)
+    Calls(gateway, clock).status(sid(50), "completed", 60, From=desk_103)
+    menu = gateway.post("voice", call_params(sid(52)))
+    again = gateway.follow(actions(menu.body)[0], call_params(sid(52), CallStatus="in-progress", Digits="2"))
+    assert ">sip:103@demo.sip.vpbx.local</Sip>" in again.body

@@ -31,6 +31,8 @@ class CallHistory:
     last_agent_by_caller: dict[str, str] = field(default_factory=dict)
     last_answered: dict[str, str] = field(default_factory=dict)
     ringing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    placing: dict[str, str] = field(default_factory=dict)
+    """Open calls an extension's own phone placed (a device call): stream -> that extension."""
 
     def apply(self, e: StoredEvent) -> None:
         self.cursor = e.position or self.cursor
@@ -39,6 +41,8 @@ class CallHistory:
         d = e.data
         if e.event_type == "CallStarted":
             self.caller_by_stream[e.stream_id] = str(d.get("from_number", ""))
+            if d.get("placed_by") and str(d.get("direction", "inbound")) == "inbound":
+                self.placing[e.stream_id] = str(d["placed_by"])
         elif e.event_type == "StepDecided":
             dials = [i for i in d.get("instructions", ()) if i.get("verb") == "Dial"
                      and any(t.get("verb") in ("Sip", "Client", "Number") for t in i.get("targets", ()))]
@@ -59,6 +63,7 @@ class CallHistory:
                 self.last_answered[str(targets[0])] = e.recorded_at
         elif e.event_type == "CallStatusChanged" and d.get("status") in TERMINAL:
             self.ringing.pop(e.stream_id, None)
+            self.placing.pop(e.stream_id, None)
         elif e.event_type in ("CallPickedUp", "CallTransferred"):
             self.ringing.pop(e.stream_id, None)
 
@@ -174,7 +179,8 @@ def gather_facts(services: Services, tenant: TenantSnapshot, state: CallState, c
         if "active_extensions" in needed:
             own = f"call-{state.call_sid or cb.params.get('CallSid', '')}"
             facts["active_extensions"] = sorted({str(t) for stream, r in history.ringing.items() if stream != own
-                                                 for t in r.get("targets", ())})
+                                                 for t in r.get("targets", ())}
+                                                | {ext for stream, ext in history.placing.items() if stream != own})
     crm_nodes = [n for n in plan.nodes.values() if n.action == "crm_lookup" and n.id not in state.scratch]
     if crm_nodes:
         facts["crm"] = {n.id: crm.lookup_owner(str(n.data.get("url", "")), caller,
