@@ -60,6 +60,15 @@ def test_every_bad_field_is_named_by_a_json_pointer(api: Api):
     assert "E.164" in found["/devices/1/number"]
 
 
+def test_an_extensions_direct_line_must_be_one_of_the_companys_numbers_and_its_dial_out_a_known_level(api: Api):
+    stranger = api.patch("/extensions/101", {"caller_id": "+12025550100", "dial_out": "everywhere"})
+    assert stranger.status_code == 422 and set(errors(stranger)) >= {"/dial_out"}
+    assert errors(api.patch("/extensions/101", {"caller_id": "+12025550100"})) == {
+        "/caller_id": "+12025550100 is not one of the company's numbers"}
+    ok = api.patch("/extensions/101", {"caller_id": "+15550001000", "dial_out": "international"})
+    assert ok.status_code == 200 and (body(ok)["caller_id"], body(ok)["dial_out"]) == ("+15550001000", "international")
+
+
 @pytest.mark.parametrize("number", ["+442079460958", "+74951234567", "+81312345678", "+5511987654321"])
 def test_numbers_of_any_country_are_accepted_and_bad_ones_refused(api: Api, number: str):
     assert api.post("/numbers", {"id": number, "plan": "main"}).status_code == 201

@@ -7,6 +7,9 @@ Stored at ``extensions.<ext>`` (what the ringing actions read). Devices: ``sip``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from chalice import Blueprint
 
 from chalicelib.api.collections import Collection, mount
@@ -46,6 +49,14 @@ SCHEMA = obj({
                                 "(default: the company's country), international, all (premium-rate numbers too)"},
 }, ("name",))
 
+def check(snapshot: Any, ext: str, doc: Mapping[str, Any]) -> list[dict[str, str]]:
+    """A direct line must be one of the company's numbers (vpbx never presents a number it does not own)."""
+    own = doc.get("caller_id")
+    if own and own not in snapshot.section("numbers"):
+        return [{"pointer": "/caller_id", "message": f"{own} is not one of the company's numbers"}]
+    return []
+
+
 EXTENSIONS = Collection(name="extensions", section="extensions", label="extension", schema=SCHEMA,
-                        id_schema=EXTENSION_ID, tag="extensions")
+                        id_schema=EXTENSION_ID, tag="extensions", check=check)
 mount(bp, EXTENSIONS)
