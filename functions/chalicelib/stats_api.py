@@ -22,6 +22,7 @@ from chalicelib.projections.store import SQLiteProjectionStore
 from domain.projections import queue_stats as qs
 from domain.projections.base import shift, utc
 from domain.projections.stats import (
+    call_kind,
     day_bounds,
     device_map,
     employee_stats,
@@ -37,7 +38,7 @@ JSONish = dict[str, Any]
 PERIOD = {"from": "first local day, YYYY-MM-DD (default today)", "to": "last local day, inclusive (default from)"}
 LIVE_HOURS = 12
 CSV_COLUMNS = ("sid", "t", "direction", "from", "to", "outcome", "status", "answered_at", "ended_at", "duration",
-               "ring", "talk", "hold", "extensions", "answered_by", "voicemail", "recordings", "events")
+               "ring", "talk", "hold", "extensions", "answered_by", "voicemail", "recordings", "events", "kind")
 
 
 def _context(tenant: str) -> tuple[Services, TenantSnapshot, SQLiteProjectionStore]:
@@ -150,7 +151,7 @@ def filter_cdrs(cdrs: list[JSONish], params: dict[str, str], devices: dict[str, 
     for c in cdrs:
         if wanted and c["sid"] not in wanted:
             continue
-        if params.get("direction") and not str(c["direction"]).startswith(params["direction"]):
+        if params.get("direction") and call_kind(c, devices) != params["direction"]:
             continue
         if params.get("outcome") and c["outcome"] != params["outcome"]:
             continue
@@ -188,12 +189,13 @@ def to_csv(cdrs: list[JSONish], devices: dict[str, str]) -> str:
         w.writerow([c["sid"], c["t"], c["direction"], c["from"], c["to"], c["outcome"], c["status"], c["answered_at"],
                     c["ended_at"], c["duration"], c["ring"], c["talk"], c["hold"], " ".join(extensions(c, devices)),
                     " ".join(answerers(c, devices)), (c["voicemail"] or {}).get("url", ""), " ".join(c["recordings"]),
-                    len(c["events"])])
+                    len(c["events"]), call_kind(c, devices)])
     return buf.getvalue()
 
 
 @endpoint(bp, "GET", TENANT + "/cdrs", summary="Call detail records (filters; CSV with format=csv)", tag="statistics",
-          permission="cdrs.read", query={**PERIOD, "direction": "inbound|outbound", "outcome": "answered|missed|...",
+          permission="cdrs.read", query={**PERIOD, "direction": "inbound|outbound|internal (what the call is to the company)",
+                                         "outcome": "answered|missed|...",
                                          "extension": "extension id", "number": "caller or callee",
                                          "calls": "comma-separated call ids (drill-down)", "format": "json|csv"})
 def cdrs(tenant: str, principal: Any) -> Any:
@@ -208,7 +210,8 @@ def cdrs(tenant: str, principal: Any) -> Any:
         return Response(body=to_csv(rows, devices), status_code=200,
                         headers={"Content-Type": "text/csv; charset=utf-8",
                                  "Content-Disposition": f'attachment; filename="cdrs-{tenant}.csv"'})
-    return {"period": p, "count": len(rows), "cdrs": [{**c, "answered_by": answerers(c, devices)} for c in rows]}
+    return {"period": p, "count": len(rows),
+            "cdrs": [{**c, "answered_by": answerers(c, devices), "kind": call_kind(c, devices)} for c in rows]}
 
 
 @endpoint(bp, "GET", TENANT + "/live", summary="Live calls, who talks to whom, agents by state, queue sizes",

@@ -50,7 +50,9 @@ def test_a_desk_phone_rings_a_colleague_by_extension_and_the_call_is_internal(ap
     assert kpi["missed_call_recovery"]["missed_callers"] == 0 and kpi["repeat_callers"]["inbound_calls"] == 0
     # the call log shows it under both, to "102", and the bill counts it as a free internal call
     cdr = api.get(f"/cdrs?calls={sid(31)}").json_body["cdrs"][0]
-    assert (cdr["to"], cdr["placed_by"], cdr["outcome"]) == ("102", "101", "answered")
+    assert (cdr["to"], cdr["placed_by"], cdr["outcome"], cdr["kind"]) == ("102", "101", "answered", "internal")
+    assert [c["sid"] for c in api.get("/cdrs?from=2026-11-24&direction=internal").json_body["cdrs"]] == [sid(31)]
+    assert api.get("/cdrs?from=2026-11-24&direction=inbound").json_body["cdrs"] == []
     bill = api.get("/bills/2026-11?details=1").json_body
     assert [i["call"] for line in bill["lines"] if line["kind"] == "internal" for i in line["items"]] == [sid(31)]
     assert bill["total"] == "29.00" and bill["lines"][0]["quantity"] == 0
@@ -84,6 +86,9 @@ def test_a_desk_phone_dials_out_in_national_or_international_form_and_the_call_i
     assert [(line["prefix"], line["amount"]) for line in uk] == [("44", "0.04")]
     assert [(i["call"], i["to"], i["billed_seconds"]) for i in uk[0]["items"]] == [(sid(32), "+442071234567", 120)]
     assert bill["lines"][0]["quantity"] == 2 and bill["total"] == "29.04"
+    # and the call log lists both as outbound (the gateway said "inbound": the phone's call to it)
+    out = api.get("/cdrs?from=2026-11-24&direction=outbound").json_body["cdrs"]
+    assert sorted(c["sid"] for c in out) == [sid(32), sid(33)] and {c["direction"] for c in out} == {"inbound"}
 
 
 def test_a_device_dialling_nothing_valid_hears_not_in_service_and_an_unanswered_colleague_gets_voicemail(

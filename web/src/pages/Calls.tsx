@@ -20,7 +20,7 @@ export function CallLog(props: { tenant: string; query?: string }) {
   const [applied, setApplied] = useState(filterQuery(q, 7, zone));
   const cdrs = useGet<any>(ep.cdrs(props.tenant, applied));
   const cols: [string, string][] = [["sid", "Call"], ["t", "Started"], ["from", "From"], ["to", "To"],
-    ["direction", "Direction"], ["outcome", "Result"], ["answered", "Answered by"], ["duration", "Seconds"]];
+    ["kind", "Direction"], ["outcome", "Result"], ["answered", "Answered by"], ["duration", "Seconds"]];
   return (
     <Page title="Call log">
       <form class="search" role="search" onSubmit={(e) => { e.preventDefault(); setApplied(filterQuery(q, days, zone)); }}>
