@@ -11,6 +11,9 @@ later webhook of the call rebuilds the same plan:
   presenting the extension's direct line (``extensions.<ext>.caller_id``, one of the tenant's numbers)
   or else the tenant's first number (a stranger's number is never presented), if the caller's
   extension may call it (``dial_out``, below); else the caller hears the "call barred" prompt;
+- an emergency number of the tenant's country (911, 112, 999...) is always dialled as dialled,
+  whatever ``dial_out`` says (the gateway account must have the emergency address of the number
+  presented: that is the carrier's part);
 - anything else is refused with the "not in service" prompt.
 
 ``extensions.<ext>.dial_out`` limits what a phone may dial out to (toll fraud through a stolen SIP
@@ -25,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import phonenumbers
+from phonenumbers import shortnumberinfo
 
 from domain.routing.plan import Plan, parse_plan
 from domain.tenant import TenantSnapshot
@@ -43,9 +47,11 @@ def dialled(to: str) -> str:
 
 
 def target(tenant: TenantSnapshot, to: str) -> str:
-    """The extension or E.164 number a device call is for, or ``""`` when it is neither."""
+    """The extension, emergency number or E.164 number a device call is for, or ``""`` when it is none."""
     text = dialled(to)
     if text in tenant.section("extensions"):
+        return text
+    if is_emergency(tenant, text):
         return text
     if not text or not all(c.isdigit() or c in "+-() ." for c in text):
         return ""
@@ -109,6 +115,12 @@ def presented(tenant: TenantSnapshot, caller: str) -> str:
     return own if own in numbers else (str(numbers[0]) if numbers else "")
 
 
+def is_emergency(tenant: TenantSnapshot, number: str) -> bool:
+    """An emergency number of the tenant's country, as dialled (``911``, ``112``)."""
+    region = _region(tenant)
+    return bool(region and number.isdigit() and shortnumberinfo.is_emergency_number(number, region))
+
+
 def device_plan(tenant: TenantSnapshot, to: str, caller: str = "") -> Plan | None:
     """The plan of extension ``caller``'s phone calling ``to`` (an extension or an E.164 number, see ``target``)."""
     extensions: Mapping[str, Any] = tenant.section("extensions")
@@ -120,6 +132,9 @@ def device_plan(tenant: TenantSnapshot, to: str, caller: str = "") -> Plan | Non
             node["children"] = {"_": {"id": "internal-voicemail", "action": "voicemail", "data": {"box": box}}}
         return parse_plan(DEVICE_PLAN, 0, {"root": node})
     caller_id = presented(tenant, caller)
+    if caller_id and is_emergency(tenant, to):
+        return parse_plan(DEVICE_PLAN, 0, {"root": {"id": "emergency", "action": "forward",
+                                                    "data": {"number": to, "caller_id": caller_id}}})
     if to.startswith("+") and caller_id:
         return parse_plan(DEVICE_PLAN, 0, {"root": {"id": "outside", "action": "forward",
                                                     "data": {"number": to, "caller_id": caller_id}}})

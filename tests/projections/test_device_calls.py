@@ -185,3 +185,14 @@ def test_an_extension_without_a_second_line_is_busy_while_its_phone_is_on_a_call
     menu = gateway.post("voice", call_params(sid(52)))
     again = gateway.follow(actions(menu.body)[0], call_params(sid(52), CallStatus="in-progress", Digits="2"))
     assert ">sip:103@demo.sip.vpbx.local</Sip>" in again.body
+
+
+def test_an_emergency_number_is_always_dialled_whatever_the_phone_may_dial_out_to(services, gateway) -> None:  # type: ignore[no-untyped-def]
+    # given 101 may call colleagues only; the company's number is in the US (911, and 112 too)
+    allow(services, "101", "none")
+    for k, number in enumerate(("911", "112")):
+        body = gateway.post("voice", call_params(sid(60 + k), From=DESK_101, To=f"sip:{number}" + DOMAIN)).body
+        # then it is dialled as dialled, presenting the company's number (its emergency address is the carrier's)
+        assert f">{number}</Number>" in body and 'callerId="+15550001000"' in body, body
+    # while a number that is not an emergency one stays barred
+    assert "not allowed" in gateway.post("voice", call_params(sid(62), From=DESK_101, To="+12025550143")).body
