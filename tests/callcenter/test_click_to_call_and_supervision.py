@@ -242,3 +242,25 @@ def test_a_placed_calls_webhooks_arriving_together_are_each_kept_once(cc: CallCe
         kept = [(e.event_type, e.data.get("status")) for e in cc.services.store.load(f"call-{s}")[0]]
         assert kept[0][0] == "CallStarted" and sorted(kept[1:]) == [
             ("CallStatusChanged", "completed"), ("CallStatusChanged", "in-progress")], kept
+
+
+def test_a_placed_calls_first_webhook_may_beat_its_placement_record(cc: CallCenter, http: Client, caplog) -> None:  # type: ignore[no-untyped-def]
+    # given the gateway reports the customer's answer before vpbx has recorded that it placed the call
+    import logging
+
+    from chalicelib.callcenter.legs import record_placed_leg
+
+    cc.login("201")
+    post(http, "/api/v1/calls", {"agent": "201", "to": CUSTOMER}, bearer(cc))
+    cc.answer("201")
+    leg = cc.customer_leg(CUSTOMER)
+    stream = f"call-{leg.sid}"
+    with cc.services.store._conn() as db:  # the placement record, undone: as if it had not happened yet
+        db.execute("DELETE FROM events WHERE stream_id = ?", (stream,))
+    cc.post(leg.params["Url"], {"CallSid": leg.sid, "CallStatus": "in-progress"})
+    # when the placement is recorded after it, then it adds nothing (no second CallStarted) and logs nothing
+    with caplog.at_level(logging.WARNING, logger="vpbx.callcenter"):
+        record_placed_leg(cc.services, cc.services.tenants.get("demo"), {"CallSid": leg.sid, "To": CUSTOMER},
+                          to=CUSTOMER, agent="201", request=f"placed-{leg.sid}")
+    assert [e.event_type for e in cc.services.store.load(stream)[0]] == ["CallStarted", "CallStatusChanged"]
+    assert caplog.records == []

@@ -164,6 +164,8 @@ def record_placed_leg(services: Services, tenant: TenantSnapshot, params: Mappin
             if stored and (stored[0].tenant_id != tenant.tenant_id or any(e.correlation_id == request for e in stored)):
                 return
             events = placed_leg_events(bool(stored), params, to=to, caller_id=caller_id(tenant), placed_by=agent)
+            if not events:  # e.g. the placement's own record, after the gateway's first webhook beat it here
+                return
             try:
                 services.store.append(stream, wrap(events, tenant_id=tenant.tenant_id, stream_id=stream,
                                                    expected_version=version, now=services.clock(),
