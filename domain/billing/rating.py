@@ -23,18 +23,17 @@ reported (else its time on the call).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from domain.actions.call_features import E164
 from domain.billing.tariff import Rate, Tariff
 from domain.calls.state import TERMINAL
 from domain.projections.base import JSON
 from domain.projections.calls import ANSWERED
-from domain.projections.stats import extension_of
+from domain.projections.stats import is_internal
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 CALL_PLACES = Decimal("0.0001")
 CENTS = Decimal("0.01")
 SIXTY = Decimal(60)
@@ -47,6 +46,15 @@ def billed_seconds(seconds: int, tariff: Tariff) -> int:
     return max(tariff.minimum_seconds, -(-seconds // step) * step)
 
 
+def charge_for(tariff: Tariff, number: str, seconds: int) -> tuple[Rate, int, str] | None:
+    """(rate, billed seconds, charge) of ``seconds`` to ``number``, or None when no rate covers it."""
+    rate = tariff.rate_for(number)
+    if rate is None:
+        return None
+    billed = billed_seconds(seconds, tariff)
+    return rate, billed, str((rate.per_minute * billed / SIXTY).quantize(CALL_PLACES, ROUND_HALF_UP))
+
+
 def plan_price(calls: int, tariff: Tariff) -> tuple[Decimal, str]:
     """The flat price of the smallest tier that holds the volume, plus overage past the last tier."""
     for tier in tariff.tiers:
@@ -55,10 +63,6 @@ def plan_price(calls: int, tariff: Tariff) -> tuple[Decimal, str]:
     last = tariff.tiers[-1]
     extra = calls - last.up_to
     return last.price + tariff.over_per_call * extra, f"{last.up_to} calls + {extra} at {tariff.over_per_call}"
-
-
-def is_internal(c: Mapping[str, Any], devices: Mapping[str, str]) -> bool:
-    return bool(extension_of(str(c["from"]), devices)) and bool(extension_of(str(c["to"]), devices))
 
 
 def paid_legs(c: Mapping[str, Any]) -> list[tuple[int, JSON, str]]:
@@ -96,31 +100,27 @@ def rate_month(cdrs: Iterable[JSON], tariff: Tariff, *, tenant: str, month: str,
         seconds = int(leg.get("leg_seconds") or round(float(leg.get("seconds") or 0)))
         if leg.get("presence") != "on_call" or not E164.match(number) or not seconds:
             continue
-        rate = tariff.rate_for(number)
-        if rate is None:
+        if (rated := charge_for(tariff, number, seconds)) is None:
             unrated.append({"agent": leg["agent"], "call": leg["call"], "to": number, "seconds": seconds, "events": []})
             continue
-        billed = billed_seconds(seconds, tariff)
-        charge = (rate.per_minute * billed / SIXTY).quantize(CALL_PLACES, ROUND_HALF_UP)
+        rate, billed, charge = rated
         agents.setdefault(rate.prefix, (rate, []))[1].append({
             "agent": leg["agent"], "call": leg["call"], "started_at": leg["start"], "to": number, "seconds": seconds,
-            "billed_seconds": billed, "amount": str(charge)})
+            "billed_seconds": billed, "amount": charge})
     for c in cdrs:
         if str(c["status"]) not in TERMINAL:
             pending.append(c["sid"])
             continue
         for i, leg, number in paid_legs(c):
             seconds = int(round(float(leg["talk"])))
-            rate = tariff.rate_for(number)
-            if rate is None:
+            if (rated := charge_for(tariff, number, seconds)) is None:
                 unrated.append({"call": c["sid"], "leg": i, "to": number, "seconds": seconds, "events": c["events"]})
                 continue
-            billed = billed_seconds(seconds, tariff)
-            charge = (rate.per_minute * billed / SIXTY).quantize(CALL_PLACES, ROUND_HALF_UP)
+            rate, billed, charge = rated
             # an employee's own call out (a device dialled the number) is a call to it; else a forward
             (by_rate if c.get("placed_by") else forwarded).setdefault(rate.prefix, (rate, []))[1].append({
                 "call": c["sid"], "leg": i, "started_at": leg["start"], "to": number, "seconds": seconds,
-                "billed_seconds": billed, "amount": str(charge), "events": c["events"]})
+                "billed_seconds": billed, "amount": charge, "events": c["events"]})
         if tariff.internal_free and is_internal(c, devices):
             internal.append({"call": c["sid"], "events": c["events"]})
             continue
@@ -128,14 +128,12 @@ def rate_month(cdrs: Iterable[JSON], tariff: Tariff, *, tenant: str, month: str,
         if not str(c["direction"]).startswith("outbound") or not c["answered_at"]:
             continue
         seconds = int(c["duration"] or round(float(c["talk"])))
-        rate = tariff.rate_for(str(c["to"]))
-        if rate is None:
+        if (rated := charge_for(tariff, str(c["to"]), seconds)) is None:
             unrated.append({"call": c["sid"], "to": c["to"], "seconds": seconds, "events": c["events"]})
             continue
-        billed = billed_seconds(seconds, tariff)
-        charge = (rate.per_minute * billed / SIXTY).quantize(CALL_PLACES, ROUND_HALF_UP)
+        rate, billed, charge = rated
         item = {"call": c["sid"], "started_at": c["t"], "to": c["to"], "seconds": seconds, "billed_seconds": billed,
-                "amount": str(charge), "events": c["events"]}
+                "amount": charge, "events": c["events"]}
         by_rate.setdefault(rate.prefix, (rate, []))[1].append(item)
     price, tier = plan_price(len(counted), tariff)
     lines: list[JSON] = [{"kind": "plan", "description": f"Monthly plan {tariff.tariff_id} v{tariff.version}: {tier}",

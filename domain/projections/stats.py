@@ -49,11 +49,16 @@ def call_kind(c: JSON, devices: Mapping[str, str]) -> str:
     """What a manager calls the call: ``internal`` (between the company's own extensions and devices),
     ``outbound`` (placed by the company: from a device, by an API, a call-back), else ``inbound``. The
     gateway's ``direction`` says ``inbound`` for a call a desk phone placed: it is the phone's call to it."""
-    if extension_of(str(c["from"]), devices) and extension_of(str(c["to"]), devices):
+    if is_internal(c, devices):
         return "internal"
     if str(c["direction"]).startswith("outbound") or c.get("placed_by"):
         return "outbound"
     return "inbound"
+
+
+def is_internal(c: Mapping[str, Any], devices: Mapping[str, str]) -> bool:
+    """Both ends are the tenant's own extensions or devices."""
+    return bool(extension_of(str(c["from"]), devices)) and bool(extension_of(str(c["to"]), devices))
 
 
 def extension_of(address: str, devices: Mapping[str, str]) -> str:

@@ -24,12 +24,12 @@ every other level refuses).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import phonenumbers
 from phonenumbers import shortnumberinfo
 
+from domain.actions.dial import extension_config
 from domain.routing.plan import Plan, parse_plan
 from domain.tenant import TenantSnapshot
 
@@ -70,8 +70,7 @@ PREMIUM = (phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberTy
 
 def why_barred(tenant: TenantSnapshot, caller: str, number: str) -> str:
     """Why extension ``caller`` may not dial ``number`` (an E.164 number) out, or ``""`` when it may."""
-    entry = tenant.section("extensions").get(caller)
-    level = str((entry if isinstance(entry, Mapping) else {}).get("dial_out") or "national")
+    level = str(extension_config(tenant, caller).get("dial_out") or "national")
     if level == "all":
         return ""
     if level == "none":
@@ -96,22 +95,15 @@ def _country_code(tenant: TenantSnapshot) -> int | None:
 
 def _region(tenant: TenantSnapshot) -> str | None:
     """The country of the tenant's first number (by its country code: a demo number may be a fictional one)."""
-    for number in tenant.section("numbers"):
-        try:
-            code = phonenumbers.parse(str(number), None).country_code
-        except phonenumbers.NumberParseException:
-            continue
-        region = phonenumbers.region_code_for_country_code(code or 0)
-        return None if region == phonenumbers.UNKNOWN_REGION else region
-    return None
+    region = phonenumbers.region_code_for_country_code(_country_code(tenant) or 0)
+    return None if region == phonenumbers.UNKNOWN_REGION else region
 
 
 def presented(tenant: TenantSnapshot, caller: str) -> str:
     """The number a call out from ``caller``'s phone presents: the extension's ``caller_id`` if it is one of
     the tenant's numbers (a direct line), else the tenant's first number."""
     numbers = list(tenant.section("numbers"))
-    entry = tenant.section("extensions").get(caller)
-    own = str((entry if isinstance(entry, Mapping) else {}).get("caller_id") or "")
+    own = str(extension_config(tenant, caller).get("caller_id") or "")
     return own if own in numbers else (str(numbers[0]) if numbers else "")
 
 
@@ -123,11 +115,9 @@ def is_emergency(tenant: TenantSnapshot, number: str) -> bool:
 
 def device_plan(tenant: TenantSnapshot, to: str, caller: str = "") -> Plan | None:
     """The plan of extension ``caller``'s phone calling ``to`` (an extension or an E.164 number, see ``target``)."""
-    extensions: Mapping[str, Any] = tenant.section("extensions")
-    if to in extensions:
-        entry = extensions[to] if isinstance(extensions[to], Mapping) else {}
+    if to in tenant.section("extensions"):
         node: dict[str, Any] = {"id": "internal", "action": "ring_extension", "data": {"extension": to}}
-        box = str(entry.get("voicemail") or "")
+        box = str(extension_config(tenant, to).get("voicemail") or "")
         if box and box in tenant.section("voicemail_boxes"):
             node["children"] = {"_": {"id": "internal-voicemail", "action": "voicemail", "data": {"box": box}}}
         return parse_plan(DEVICE_PLAN, 0, {"root": node})

@@ -53,9 +53,8 @@ def build_invoice(services: Services, tenant_id: str, month: str, tariff: str | 
     since, until = day_bounds(snapshot.timezone, first, nxt)
     out = projection_store(services)
     cdrs = out.states("calls", tenant_id, since, until)
-    agent_legs = [i for i in out.rows("agents", tenant_id, since, until) if i["presence"] == "on_call"]
     return rate_month(cdrs, rated_under, tenant=tenant_id, month=month, devices=device_map(snapshot.config),
-                      agent_legs=agent_legs)
+                      agent_legs=out.rows("agents", tenant_id, since, until))
 
 
 @endpoint(bp, "GET", TENANT + "/bills/{month}", summary="A month's invoice (re-rate with ?tariff=ID)", tag="billing",

@@ -14,6 +14,7 @@ from chalice import Blueprint
 
 from chalicelib.api.collections import Collection, mount
 from chalicelib.api.common import E164, EMAIL, EXTENSION_ID, LANGUAGE, NAME, REF, TIMEOUT, obj
+from domain.routing.device_calls import DIAL_OUT
 
 bp = Blueprint(__name__)
 
@@ -44,7 +45,7 @@ SCHEMA = obj({
                       "caller_id": {"type": "string"}}),
     "caller_id": {**E164, "description": "the direct line this extension's calls out present (one of the "
                                          "company's numbers; else the company's first number)"},
-    "dial_out": {"enum": ["none", "national", "international", "all"],
+    "dial_out": {"enum": list(DIAL_OUT),
                  "description": "what this extension's phones may dial out to: none (colleagues only), national "
                                 "(default: the company's country), international, all (premium-rate numbers too)"},
 }, ("name",))

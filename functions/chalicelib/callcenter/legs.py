@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from chalicelib.bootstrap import Services
 from chalicelib.callcenter.caller import bridge_instructions, request_callback, room_for
-from chalicelib.callcenter.dispatcher import cc_url, dispatch, end_offer, max_misses_for
+from chalicelib.callcenter.dispatcher import cc_url, dispatch, end_offer, max_misses_for, tenant_number
 from chalicelib.callcenter.streams import (
     agent_stream,
     callbacks_stream,
@@ -134,7 +134,7 @@ def call_customer(services: Services, tenant: TenantSnapshot, number: str, room:
     t = tenant.tenant_id
     try:
         placed = services.gateway.create_call(
-            number, caller_id(tenant), cc_url(services, t, "customer", room=room, agent=agent, number=number),
+            number, tenant_number(tenant), cc_url(services, t, "customer", room=room, agent=agent, number=number),
             status_callback=cc_url(services, t, "customer-status", agent=agent, call=call_sid, number=number),
             timeout=30)
     except GatewayError:
@@ -142,14 +142,9 @@ def call_customer(services: Services, tenant: TenantSnapshot, number: str, room:
         return
     # the call starts now (its CDR's time, its ring time), not at its first webhook (the answer, or only the end)
     if placed.sid:
-        record_placed_leg(services, tenant, {"CallSid": placed.sid, "From": caller_id(tenant), "To": number,
+        record_placed_leg(services, tenant, {"CallSid": placed.sid, "From": tenant_number(tenant), "To": number,
                                              "Direction": "outbound-api"}, to=number, agent=agent,
                           request=f"placed-{placed.sid}")
-
-
-def caller_id(tenant: TenantSnapshot) -> str:
-    """The number a call placed to a customer presents: the tenant's first number."""
-    return next(iter(tenant.section("numbers")), "")
 
 
 def record_placed_leg(services: Services, tenant: TenantSnapshot, params: Mapping[str, str], *, to: str,
@@ -163,7 +158,7 @@ def record_placed_leg(services: Services, tenant: TenantSnapshot, params: Mappin
             stored, version = services.store.load(stream)
             if stored and (stored[0].tenant_id != tenant.tenant_id or any(e.correlation_id == request for e in stored)):
                 return
-            events = placed_leg_events(bool(stored), params, to=to, caller_id=caller_id(tenant), placed_by=agent)
+            events = placed_leg_events(bool(stored), params, to=to, caller_id=tenant_number(tenant), placed_by=agent)
             if not events:  # e.g. the placement's own record, after the gateway's first webhook beat it here
                 return
             try:
