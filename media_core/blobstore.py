@@ -108,6 +108,10 @@ class S3BlobStore:
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
         except self.client.exceptions.NoSuchKey:
             raise KeyError(key) from None
+        except Exception as exc:  # S3 answers 403, not 404, for a missing key to a role that may not list the bucket
+            if _code(exc) in ("AccessDenied", "403") and not self.exists(key):
+                raise KeyError(key) from None
+            raise
         body: bytes = response["Body"].read()
         return body
 
@@ -121,14 +125,16 @@ class S3BlobStore:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
     def exists(self, key: str) -> bool:
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except Exception as exc:  # botocore ClientError: 404 means absent, anything else is a real failure
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-            if code in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
-        return True
+        """Listed under its own name. Not HeadObject: for a missing key S3 answers 404 only to a role that may
+        list the whole bucket, and 403 to one whose s3:ListBucket is limited to the blob prefix (ours)."""
+        name = self._key(key)  # listed first among the keys it begins, if it is there
+        found = self.client.list_objects_v2(Bucket=self.bucket, Prefix=name, MaxKeys=1)
+        return any(o.get("Key") == name for o in found.get("Contents", ()))
+
+
+def _code(exc: BaseException) -> str:
+    """A botocore ClientError's error code ("" for anything else)."""
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code") or "")
 
 
 def blob_store_at(location: str, region: str | None = None, client: Any = None) -> BlobStore:

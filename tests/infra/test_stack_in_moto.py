@@ -200,6 +200,9 @@ def test_blobs_round_trip_under_the_prefix_through_the_apps_blob_store(
     # then each step works with the role's permissions, and a missing key is simply absent
     assert blobs.get("demo/audio/greeting") == b"RIFF....WAVE"
     assert blobs.exists("demo/audio/greeting") and not blobs.exists("demo/audio/missing")
+    assert not blobs.exists("demo/audio/greet")  # a key that only begins like one is not there either
+    with pytest.raises(KeyError):  # S3 answers 403 for it: the role may list only the blob prefix
+        blobs.get("demo/audio/missing")
     blobs.delete("demo/audio/greeting")
     assert not blobs.exists("demo/audio/greeting")
 

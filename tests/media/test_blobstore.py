@@ -70,3 +70,26 @@ def test_the_media_core_stores_blobs_in_s3_when_its_blob_dir_is_an_s3_url() -> N
         config.blob_store.put("demo/recordings/r1.wav.enc", b"sealed")
         listed = boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket="vpbx-blobs")
         assert [o["Key"] for o in listed["Contents"]] == ["blobs/demo/recordings/r1.wav.enc"]
+
+
+def test_a_missing_key_is_absent_even_where_s3_answers_403_to_a_role_that_may_list_only_the_prefix() -> None:
+    """S3 answers a read of a missing key with 404 only to a role that may list the whole bucket; ours may
+    list only the blob prefix, so it gets 403. The store then looks the key up by listing its prefix."""
+    from botocore.stub import Stubber
+
+    client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    store = S3BlobStore("media", client, prefix="blobs")
+    with Stubber(client) as s3:
+        # a missing key: 403 on the read, and the listing under its name shows only a longer key
+        s3.add_client_error("get_object", "AccessDenied", http_status_code=403,
+                            expected_params={"Bucket": "media", "Key": "blobs/t/audio/a"})
+        s3.add_response("list_objects_v2", {"Contents": [{"Key": "blobs/t/audio/ab"}], "KeyCount": 1},
+                        expected_params={"Bucket": "media", "Prefix": "blobs/t/audio/a", "MaxKeys": 1})
+        with pytest.raises(KeyError):
+            store.get("t/audio/a")
+        # a key that is there but may not be read: the refusal is not hidden
+        s3.add_client_error("get_object", "AccessDenied", http_status_code=403)
+        s3.add_response("list_objects_v2", {"Contents": [{"Key": "blobs/t/audio/b"}], "KeyCount": 1})
+        with pytest.raises(client.exceptions.ClientError, match="AccessDenied"):
+            store.get("t/audio/b")
+        s3.assert_no_pending_responses()
