@@ -13,6 +13,7 @@ from domain.actions import (  # noqa: F401
     follow_me,
     forward,
     ivr,
+    mailbox,
     offer,
     queue,
     ring_group,

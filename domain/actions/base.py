@@ -97,7 +97,7 @@ def lookup(name: str) -> Action | None:
 # Actions that may hand control back to the caller or the gateway (gather, dial, record, join):
 # plan validation refuses a cycle of nodes none of which waits. A new waiting action adds its name.
 WAITING: set[str] = {"ivr_menu", "ring_extension", "ring_group", "follow_me", "forward", "voicemail",
-                     "conference", "fax_receive", "sticky", "crm_lookup", "queue", "hold"}
+                     "conference", "fax_receive", "sticky", "crm_lookup", "queue", "hold", "voicemail_access"}
 
 
 def waits(name: str) -> bool:

@@ -14,6 +14,8 @@ later webhook of the call rebuilds the same plan:
 - an emergency number of the tenant's country (911, 112, 999...) is always dialled as dialled,
   whatever ``dial_out`` says (the gateway account must have the emergency address of the number
   presented: that is the carrier's part);
+- ``*97`` opens the caller's own voicemail box (its PIN is asked if it has one), ``*98`` any box (its
+  number and PIN are asked): ``actions/mailbox``;
 - anything else is refused with the "not in service" prompt.
 
 ``extensions.<ext>.dial_out`` limits what a phone may dial out to (toll fraud through a stolen SIP
@@ -34,6 +36,7 @@ from domain.routing.plan import Plan, parse_plan
 from domain.tenant import TenantSnapshot
 
 DEVICE_PLAN = "@device"
+OWN_MAILBOX, ANY_MAILBOX = "*97", "*98"
 
 
 def dialled(to: str) -> str:
@@ -47,9 +50,9 @@ def dialled(to: str) -> str:
 
 
 def target(tenant: TenantSnapshot, to: str) -> str:
-    """The extension, emergency number or E.164 number a device call is for, or ``""`` when it is none."""
+    """The extension, mailbox code, emergency number or E.164 number a device call is for, or ``""``."""
     text = dialled(to)
-    if text in tenant.section("extensions"):
+    if text in tenant.section("extensions") or text in (OWN_MAILBOX, ANY_MAILBOX):
         return text
     if is_emergency(tenant, text):
         return text
@@ -121,6 +124,12 @@ def device_plan(tenant: TenantSnapshot, to: str, caller: str = "") -> Plan | Non
         if box and box in tenant.section("voicemail_boxes"):
             node["children"] = {"_": {"id": "internal-voicemail", "action": "voicemail", "data": {"box": box}}}
         return parse_plan(DEVICE_PLAN, 0, {"root": node})
+    if to == OWN_MAILBOX:  # the caller's box (as the voicemail action finds it): without a PIN it opens to this phone
+        own = str(extension_config(tenant, caller).get("voicemail") or caller)
+        return parse_plan(DEVICE_PLAN, 0, {"root": {"id": "mailbox", "action": "voicemail_access",
+                                                    "data": {"box": own, "pin": "if_set"}}})
+    if to == ANY_MAILBOX:
+        return parse_plan(DEVICE_PLAN, 0, {"root": {"id": "mailbox", "action": "voicemail_access", "data": {}}})
     caller_id = presented(tenant, caller)
     if caller_id and is_emergency(tenant, to):
         return parse_plan(DEVICE_PLAN, 0, {"root": {"id": "emergency", "action": "forward",

@@ -66,8 +66,7 @@ def decide(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime
     if cb.kind == "incoming" or cb.node != state.awaiting or cb.step != state.step:
         # A re-fetch or a stale callback: say what the call is doing now, record nothing.
         return Decision((), tuple(from_json(i) for i in state.last_instructions) or (Hangup(),))
-    plan = device_plan(tenant, state.to_number, extension_of_device(tenant, state.from_number)) \
-        if state.plan_id == DEVICE_PLAN else tenant.plan_versions.get((state.plan_id, state.plan_version))
+    plan = plan_of(state, cb, tenant)
     if plan is None:
         return _fail(state, cb, tenant, now, "", f"plan {state.plan_id} v{state.plan_version} is gone", [])
     return _walk(state, cb, tenant, now, plan, cb.node, resume=True, events=[], facts=facts)
@@ -95,15 +94,7 @@ def _answered(state: CallState, cb: Callback) -> Decision:
 def _incoming(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime,
               facts: Mapping[str, Any]) -> Decision:
     p = cb.params
-    to = p.get("To", "")
-    plan = tenant.plan_for_number(to)
-    # one of the tenant's devices dialling (a colleague's extension, a phone number): see device_calls
-    # (a call the gateway reports as inbound; one vpbx or an API placed, outbound-*, is never dialled again)
-    inbound = p.get("Direction", "inbound") == "inbound"
-    caller = extension_of_device(tenant, p.get("From", "")) if plan is None and inbound else ""
-    if caller:
-        to = target(tenant, to) or dialled(to)
-        plan = tenant.plan_for_number(to) or device_plan(tenant, to, caller)  # our own number: its plan
+    caller, to, plan = incoming_route(tenant, p)
     barred = why_barred(tenant, caller, to) if caller and plan is not None and plan.plan_id == DEVICE_PLAN \
         and to.startswith("+") else ""
     started = CallStarted(call_sid=p["CallSid"], from_number=p.get("From", ""), to_number=to,
@@ -117,6 +108,29 @@ def _incoming(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datet
         return _fail(state, cb, tenant, now, "", "no routing plan for this number", [started],
                      prompt="not_in_service")
     return _walk(state, cb, tenant, now, plan, plan.root, resume=False, events=[started], facts=facts)
+
+
+def incoming_route(tenant: TenantSnapshot, params: Mapping[str, str]) -> tuple[str, str, Plan | None]:
+    """(the caller's extension for a device call else "", what the call is to, its plan) of a new call."""
+    to = params.get("To", "")
+    plan = tenant.plan_for_number(to)
+    # one of the tenant's devices dialling (a colleague's extension, a phone number): see device_calls
+    # (a call the gateway reports as inbound; one vpbx or an API placed, outbound-*, is never dialled again)
+    inbound = params.get("Direction", "inbound") == "inbound"
+    caller = extension_of_device(tenant, params.get("From", "")) if plan is None and inbound else ""
+    if caller:
+        to = target(tenant, to) or dialled(to)
+        plan = tenant.plan_for_number(to) or device_plan(tenant, to, caller)  # our own number: its plan
+    return caller, to, plan
+
+
+def plan_of(state: CallState, cb: Callback, tenant: TenantSnapshot) -> Plan | None:
+    """The plan ``decide`` routes this call by (None: no plan, or its version is gone)."""
+    if not state.started:
+        return incoming_route(tenant, cb.params)[2]
+    if state.plan_id == DEVICE_PLAN:
+        return device_plan(tenant, state.to_number, extension_of_device(tenant, state.from_number))
+    return tenant.plan_versions.get((state.plan_id, state.plan_version))
 
 
 def _fail(state: CallState, cb: Callback, tenant: TenantSnapshot, now: datetime, node: str, why: str,
@@ -204,4 +218,5 @@ def divert(state: CallState, tenant: TenantSnapshot, now: datetime, doc: Mapping
                  facts=facts or {})
 
 
-__all__ = ["DIVERT", "Callback", "Decision", "action_url", "apply_status", "decide", "divert"]
+__all__ = ["DIVERT", "Callback", "Decision", "action_url", "apply_status", "decide", "divert", "incoming_route",
+           "plan_of"]

@@ -15,7 +15,7 @@ from chalicelib import crm
 from chalicelib.bootstrap import Services
 from domain.calls.state import TERMINAL, CallState
 from domain.events import StoredEvent
-from domain.routing.engine import Callback
+from domain.routing.engine import Callback, plan_of
 from domain.routing.plan import Plan
 from domain.tenant import TenantSnapshot
 
@@ -33,6 +33,8 @@ class CallHistory:
     ringing: dict[str, dict[str, Any]] = field(default_factory=dict)
     placing: dict[str, str] = field(default_factory=dict)
     """Open calls an extension's own phone placed (a device call): stream -> that extension."""
+    mailboxes: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    """Voicemail messages not deleted: box -> message id (its VoicemailLeft's event id) -> the message."""
 
     def apply(self, e: StoredEvent) -> None:
         self.cursor = e.position or self.cursor
@@ -66,6 +68,17 @@ class CallHistory:
             self.placing.pop(e.stream_id, None)
         elif e.event_type in ("CallPickedUp", "CallTransferred"):
             self.ringing.pop(e.stream_id, None)
+        elif e.event_type == "VoicemailLeft":
+            self.mailboxes.setdefault(str(d.get("box", "")), {})[e.event_id] = {
+                "id": e.event_id, "call": e.stream_id[5:], "at": e.occurred_at, "url": str(d.get("recording_url", "")),
+                "duration": d.get("duration", 0), "heard": False,
+                "from": str(d.get("caller") or self.caller_by_stream.get(e.stream_id, ""))}
+        elif e.event_type == "VoicemailHeard":
+            message = self.mailboxes.get(str(d.get("box", "")), {}).get(str(d.get("message", "")))
+            if message is not None:
+                message["heard"] = True
+        elif e.event_type == "VoicemailDeleted":
+            self.mailboxes.get(str(d.get("box", "")), {}).pop(str(d.get("message", "")), None)
 
 
 _histories: WeakKeyDictionary[object, dict[str, CallHistory]] = WeakKeyDictionary()
@@ -138,10 +151,27 @@ def call_history(services: Services, tenant_id: str) -> CallHistory:
         return history
 
 
-def _plan_of(state: CallState, cb: Callback, tenant: TenantSnapshot) -> Plan | None:
-    if state.started:
-        return tenant.plan_versions.get((state.plan_id, state.plan_version))
-    return tenant.plan_for_number(cb.params.get("To", ""))
+MAILBOX_LIMIT = 100
+
+
+def mailbox_facts(services: Services, tenant: TenantSnapshot, state: CallState, cb: Callback,
+                  plan: Plan) -> dict[str, Any]:
+    """For a plan that lets callers open a voicemail box: the boxes' messages (copies, each with ``heard``) and,
+    when the call is at a box's PIN prompt, whether the digits just entered are its PIN (``pin_ok``)."""
+    from chalicelib.auth import verify_pin
+
+    history = call_history(services, tenant.tenant_id)
+    with _lock:  # per box, the newest MAILBOX_LIMIT messages (what a caller can go through by phone)
+        facts: dict[str, Any] = {"mailboxes": {box: [dict(m) for m in list(found.values())[-MAILBOX_LIMIT:]]
+                                               for box, found in history.mailboxes.items() if found}}
+    node = plan.nodes.get(state.awaiting)
+    scratch = state.scratch.get(state.awaiting) or {}
+    if node is not None and node.action == "voicemail_access" and scratch.get("stage") == "pin" \
+            and cb.kind == "action" and cb.node == state.awaiting:
+        box = tenant.section("voicemail_boxes").get(str(scratch.get("box"))) or {}
+        digits = cb.params.get("Digits", "").rstrip("#")
+        facts["pin_ok"] = bool(digits and box.get("pin_hash") and verify_pin(str(box["pin_hash"]), digits))
+    return facts
 
 
 def facts_needed(plan: Plan, tenant: TenantSnapshot) -> set[str]:
@@ -164,7 +194,7 @@ def gather_facts(services: Services, tenant: TenantSnapshot, state: CallState, c
     """The facts this call's plan may need; only what its actions use is gathered."""
     if cb.kind in ("status", "answered") or state.ended:
         return {}
-    plan = _plan_of(state, cb, tenant)
+    plan = plan_of(state, cb, tenant)  # a device call's too (its call waiting, its mailbox)
     if plan is None:
         return {}
     caller = state.from_number or cb.params.get("From", "")
@@ -181,6 +211,8 @@ def gather_facts(services: Services, tenant: TenantSnapshot, state: CallState, c
             facts["active_extensions"] = sorted({str(t) for stream, r in history.ringing.items() if stream != own
                                                  for t in r.get("targets", ())}
                                                 | {ext for stream, ext in history.placing.items() if stream != own})
+    if any(n.action == "voicemail_access" for n in plan.nodes.values()):
+        facts.update(mailbox_facts(services, tenant, state, cb, plan))
     crm_nodes = [n for n in plan.nodes.values() if n.action == "crm_lookup" and n.id not in state.scratch]
     if crm_nodes:
         facts["crm"] = {n.id: crm.lookup_owner(str(n.data.get("url", "")), caller,
