@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.actions.base import Context, Finish, Outcome, SimpleAction, Wait, register
+from domain.actions.call_features import extension_of_device
 from domain.events import DomainEvent, event
 from domain.instructions import Gather, Hangup, Instruction, Play, Redirect, Say
 from domain.prompts import say
@@ -126,7 +127,7 @@ def _play(node: Node, ctx: Context, scratch: Mapping[str, Any], *before: Instruc
     if i >= len(queue):
         return _goodbye(node, ctx, "mailbox_end", {"box": box}, (), *before)
     m = by_id[queue[i]]
-    intro = _said("message_intro", node, ctx, n=i + 1, caller=_spoken_number(str(m.get("from") or "")),
+    intro = _said("message_intro", node, ctx, n=i + 1, caller=_caller(node, ctx, str(m.get("from") or "")),
                   when=_when(str(m.get("at") or ""), ctx, _language(node, ctx)))
     options = Gather(action=ctx.action_url, prompts=(_said("message_options", node, ctx),), num_digits=1, timeout=5)
     events: tuple[DomainEvent, ...] = () if m.get("heard") else (VoicemailHeard(box=box, message=queue[i]),)
@@ -181,11 +182,15 @@ def _with_event(out: Outcome, first: DomainEvent) -> Outcome:
     return Finish(out.instructions, inputs=out.inputs, events=(first, *out.events), branch=out.branch)
 
 
-def _spoken_number(number: str) -> str:
-    """A caller's number as digits spoken one by one (``+1 5 5 5…``); an unknown caller as it is."""
-    if number.startswith("+") and number[1:].isdigit():
-        return " ".join(number[1:])
-    return number or "?"
+def _caller(node: Node, ctx: Context, caller: str) -> str:
+    """Who left a message, as spoken: a colleague's extension (from their phone), else the number digit by
+    digit (``+1 5 5 5…``), else what the gateway gave."""
+    ext = extension_of_device(ctx.tenant, caller)
+    if ext:
+        return _said("extension_caller", node, ctx, ext=ext).text
+    if caller.startswith("+") and caller[1:].isdigit():
+        return " ".join(caller[1:])
+    return caller or "?"
 
 
 MONTHS = {

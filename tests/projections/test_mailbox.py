@@ -81,12 +81,12 @@ def test_the_owner_dials_97_enters_the_pin_hears_new_messages_and_deletes_one(ap
     # the right one opens the box: two new messages, the oldest first, with who left it and when (New York time)
     heard = phone.press("2468#")
     assert said(heard)[:2] == ["You have 2 new and 0 saved messages.",
-                               "Message 1, from client:102, November 24 at 10:00 AM."]
+                               "Message 1, from extension 102, November 24 at 10:00 AM."]
     assert played(heard) == [first]
     # 3 deletes it and plays the next; no key after it ends the call
     after_delete = phone.press("3")
     assert said(after_delete)[0] == "Message deleted." and played(after_delete) == [second]
-    assert said(after_delete)[1].startswith("Message 2, from sip:103@demo.sip.vpbx.local,")
+    assert said(after_delete)[1].startswith("Message 2, from extension 103,")
     assert said(phone.press()) == ["There are no more messages. Goodbye."] and "<Hangup/>" in phone.last
     phone.hang_up()
     # when 101 calls again, the deleted message is gone and the one played is saved, not new
