@@ -59,20 +59,58 @@ def test_my_calls_are_the_calls_that_rang_my_extension(as_role, gateway):
     assert as_role("agent").json("GET", "/api/v1/tenants/demo/cdrs")[0] == 403
 
 
-def test_my_voicemail_is_the_messages_of_my_own_box(accounts, client, gateway):
-    # given the operator (extension 100, box 100) has an account, and messages in the operator and sales boxes
+def operator_with_messages(accounts, client, gateway) -> Caller:  # type: ignore[no-untyped-def]
+    """The operator (extension 100, box 100) signed in, with a message in her box and one in the sales box."""
     users_of(accounts).add("demo", {"email": "olivia@demo.test", "name": "Olivia", "role": "agent",
                                     "extension": "100", "password": PASSWORD}, actor="test")
     unanswered_to_voicemail(gateway, SALES, "1")
     unanswered_to_voicemail(gateway, OPERATOR, "0")
     olivia = Caller(client)
     assert olivia.sign_in("olivia@demo.test").status_code == 200
+    return olivia
+
+
+def test_my_voicemail_is_the_messages_of_my_own_box(accounts, client, gateway):
+    # given the operator (extension 100, box 100) has an account, and messages in the operator and sales boxes
+    olivia = operator_with_messages(accounts, client, gateway)
     # when she opens her voicemail
     status, body = olivia.json("GET", "/api/v1/me/voicemail?from=2026-11-24")
     # then she sees the operator box's message only, with the recording to play
     assert status == 200
     assert [(c["sid"], c["voicemail"]["box"], c["voicemail"]["url"]) for c in body["items"]] == \
         [(OPERATOR, "100", "https://gw/rec/RE1")]
+
+
+def test_the_owner_of_a_box_marks_a_message_heard_and_deletes_it_and_nobody_else_can(accounts, client, gateway,
+                                                                                      as_role):
+    # given the operator (extension 100, box 100) has an account and a message; sales has one too
+    olivia = operator_with_messages(accounts, client, gateway)
+    _, body = olivia.json("GET", "/api/v1/me/voicemail?from=2026-11-24")
+    [item] = body["items"]
+    message = item["voicemail"]["id"]
+    assert item["voicemail"]["heard"] is False and body["boxes"] == ["100"]
+    # when she plays it (the web app marks it heard), it is no longer new, here and for the phone's mailbox
+    assert olivia.request("POST", f"/api/v1/me/voicemail/{message}/heard").status_code == 204
+    _, body = olivia.json("GET", "/api/v1/me/voicemail?from=2026-11-24")
+    assert body["items"][0]["voicemail"]["heard"] is True
+    # another agent (101, sales) can neither mark nor delete it: it is not in their box
+    agent = as_role("agent")
+    status, refused = agent.json("DELETE", f"/api/v1/me/voicemail/{message}")
+    assert status == 404 and "no message" in refused["errors"][0]["message"]
+    # the admin lists every box's messages with their state, but an agent may not
+    status, every = as_role("admin").json("GET", "/api/v1/voicemail?from=2026-11-24")
+    assert status == 200 and sorted((c["sid"], c["voicemail"]["heard"]) for c in every["items"]) == \
+        sorted([(SALES, False), (OPERATOR, True)])
+    assert agent.json("GET", "/api/v1/voicemail?from=2026-11-24")[0] == 403
+    # when she deletes it, her inbox is empty and the admin's list keeps only the sales message
+    assert olivia.request("DELETE", f"/api/v1/me/voicemail/{message}").status_code == 204
+    assert olivia.json("GET", "/api/v1/me/voicemail?from=2026-11-24")[1]["items"] == []
+    _, every = as_role("admin").json("GET", "/api/v1/voicemail?from=2026-11-24")
+    assert [c["sid"] for c in every["items"]] == [SALES]
+    # deleting it again is a clear 404; the call that left it records both marks
+    assert olivia.json("DELETE", f"/api/v1/me/voicemail/{message}")[0] == 404
+    marks = [e.event_type for e in accounts.store.load(f"call-{OPERATOR}")[0] if e.event_type.startswith("Voicemail")]
+    assert marks == ["VoicemailLeft", "VoicemailHeard", "VoicemailDeleted"]
 
 
 def test_a_supervisor_hears_the_recordings_of_their_team_only(as_role, gateway):

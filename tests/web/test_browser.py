@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from chalicelib.callcenter.streams import load_agent
 from chalicelib.demo import DEMO_NUMBER
+from chalicelib.features.history import mailbox_messages
 from chalicelib.simulator import Gateway, Script
 from domain.tenant import PlanPublished, TenantConfigPatched
 from tests.conftest import TOKEN, answer_url
@@ -250,6 +251,28 @@ def test_a_caller_leaves_a_voicemail_and_the_admin_plays_it(page, vpbx, recordin
                             ".then(() => ({t: a.currentTime, d: a.duration})) }")
     assert played["t"] > 0 and abs(played["d"] - 2.0) < 0.1
     shot(page, "voicemail")
+
+
+def test_an_agent_hears_a_new_message_which_is_then_saved_and_deletes_it(page, vpbx, recording_server):
+    # given 102's app rang 101 (Sam, the demo agent), nobody answered and a message was left in box 101
+    gw = RecordingGateway(base_url=vpbx.url, public_url=vpbx.url, tenant="demo", auth_token=TOKEN, say=lambda _: None)
+    gw.recording_url = recording_server
+    transcript = gw.call("101", "client:102", Script(dial=["no-answer"], record_seconds=2))
+    assert any("recording a message" in line for line in transcript)
+    # when Sam opens his voicemail, the message is new
+    sign_in(page, vpbx, "agent@demo.test")
+    page.goto(vpbx.url + "/app/#/voicemail")
+    message = page.get_by_test_id("voicemail").filter(has_text="client:102")
+    message.get_by_test_id("new").wait_for()
+    # then playing it marks it heard (the badge goes, for the phone's *97 too)
+    message.locator("audio").evaluate("a => { a.muted = true; return a.play() }")
+    expect(message.get_by_test_id("new")).to_have_count(0)
+    left = [m for m in mailbox_messages(vpbx.services, "demo").values() if m["box"] == "101"]
+    assert [m["heard"] for m in left] == [True]
+    # and Delete removes it from the inbox and from the mailbox
+    message.get_by_role("button", name="Delete the message from client:102").click()
+    expect(page.get_by_test_id("voicemail")).to_have_count(0)
+    assert [m for m in mailbox_messages(vpbx.services, "demo").values() if m["box"] == "101"] == []
 
 
 def test_a_failed_configuration_save_shows_the_error_by_the_field_and_keeps_the_input(page, vpbx):

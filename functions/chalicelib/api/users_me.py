@@ -3,6 +3,12 @@
 Agents hold ``calls.read_own`` / ``voicemail.read_own`` but not the tenant-wide ``cdrs.read``; these
 views read the same call-record projection the statistics API reads and keep only the calls of the
 signed-in user's extension (and the messages of its voicemail box).
+
+Voicemail messages carry the mailbox's state (``voicemail.heard``; deleted ones are left out), the same
+state the phone's mailbox (*97) keeps: a box's owner marks a message heard (``POST /me/voicemail/{id}/heard``,
+the web app does it when the message is played) or deletes it (``DELETE /me/voicemail/{id}``), recorded as
+``VoicemailHeard`` / ``VoicemailDeleted`` in the call that left it. ``GET /api/v1/voicemail`` lists every
+box's messages the same way (``voicemail.read``).
 """
 
 from __future__ import annotations
@@ -32,14 +38,71 @@ def _own(kind: str) -> Any:
         return {"period": p, "extension": user.extension or None,
                 "items": _team_recordings(principal, user, calls, device_map(snapshot.config))}
     if not user.extension:
-        return {"period": p, "extension": None, "items": []}
+        return {"period": p, "extension": None, "items": [], "boxes": []}
     if kind == "calls":
         rows = filter_cdrs(calls, {"extension": user.extension}, device_map(snapshot.config))
-    else:
-        ext = snapshot.section("extensions").get(user.extension) or {}
-        boxes = {user.extension, str(ext.get("voicemail") or user.extension)}
-        rows = [c for c in calls if c.get("voicemail") and str(c["voicemail"].get("box")) in boxes]
-    return {"period": p, "extension": user.extension, "items": rows}
+        return {"period": p, "extension": user.extension, "items": rows}
+    boxes = own_boxes(snapshot, user.extension)
+    rows = [c for c in calls if c.get("voicemail") and str(c["voicemail"].get("box")) in boxes]
+    return {"period": p, "extension": user.extension, "boxes": sorted(boxes),
+            "items": with_mailbox_state(services, principal.tenant_id, rows)}
+
+
+def own_boxes(snapshot: Any, extension: str) -> set[str]:
+    """The voicemail boxes of an extension: its ``voicemail`` box (the voicemail action's rule: else its number)."""
+    ext = snapshot.section("extensions").get(extension) or {}
+    return {extension, str(ext.get("voicemail") or extension)}
+
+
+def with_mailbox_state(services: Any, tenant: str, rows: list[Any]) -> list[Any]:
+    """The call records' messages with ``heard``; a deleted message (by phone or here) is left out."""
+    from chalicelib.features.history import mailbox_messages
+
+    messages = mailbox_messages(services, tenant)
+    out = []
+    for c in rows:
+        message = messages.get(str(c["voicemail"].get("event")))
+        if message is not None:
+            out.append({**c, "voicemail": {**c["voicemail"], "id": message["id"], "heard": bool(message["heard"])}})
+    return out
+
+
+def _mark(kind: str, message_id: str) -> Response:
+    """A box's owner marks one of its messages heard, or deletes it (an event in the call that left it)."""
+    try:
+        return _marked(kind, message_id)
+    except ApiError as exc:
+        return error_response(exc.status, exc.errors)
+
+
+def _marked(kind: str, message_id: str) -> Response:
+    from chalicelib.envelopes import wrap
+    from chalicelib.features.history import mailbox_messages
+    from domain.actions.mailbox import VoicemailDeleted, VoicemailHeard
+    from domain.ports import ConcurrencyError
+
+    principal = _guard()
+    user = _user(principal)
+    services = get_services()
+    snapshot = services.tenants.get(principal.tenant_id)
+    message = mailbox_messages(services, principal.tenant_id).get(message_id)
+    if message is None or not user.extension or message["box"] not in own_boxes(snapshot, user.extension):
+        raise ApiError(404, f"no message {message_id!r} in your voicemail", "/message")
+    if kind == "heard" and message["heard"]:
+        return Response(body="", status_code=204)
+    event = VoicemailHeard(box=message["box"], message=message_id) if kind == "heard" \
+        else VoicemailDeleted(box=message["box"], message=message_id)
+    stream = f"call-{message['call']}"
+    for _ in range(5):
+        stored, version = services.store.load(stream)
+        try:
+            services.store.append(stream, wrap([event], tenant_id=principal.tenant_id, stream_id=stream,
+                                               expected_version=version, now=services.clock(), new_id=services.new_id,
+                                               correlation_id=f"web-{kind}-{message_id}"), version)
+            return Response(body="", status_code=204)
+        except ConcurrencyError:
+            continue  # the call's stream moved (a late webhook): read it again
+    raise ApiError(503, "the message's call kept changing; try again", "/message")
 
 
 def _team_recordings(principal: Any, user: Any, calls: list[Any], devices: Any) -> list[Any]:
@@ -76,6 +139,36 @@ def my_voicemail() -> Response | dict[str, Any]:
 
 
 
+
+
+@bp.route("/api/v1/me/voicemail/{message}/heard", methods=["POST"])
+@handle_errors
+def my_message_heard(message: str) -> Response:
+    return _mark("heard", message)
+
+
+@bp.route("/api/v1/me/voicemail/{message}", methods=["DELETE"])
+@handle_errors
+def my_message_deleted(message: str) -> Response:
+    return _mark("deleted", message)
+
+
+@bp.route("/api/v1/voicemail", methods=["GET"])
+@handle_errors
+def every_box() -> Response | dict[str, Any]:
+    """Every box's messages (voicemail.read), with the mailbox state; ``boxes``: the caller's own."""
+    from chalicelib.stats_api import _context, period
+
+    try:
+        principal = _guard()
+        services, snapshot, out = _context(principal.tenant_id)
+        since, until, p = period(services, snapshot, dict(bp.current_request.query_params or {}))
+        rows = [c for c in out.states("calls", principal.tenant_id, since, until) if c.get("voicemail")]
+        user = _user(principal) if principal.kind == "user" else None
+        mine = own_boxes(snapshot, user.extension) if user is not None and user.extension else set()
+        return {"period": p, "boxes": sorted(mine), "items": with_mailbox_state(services, principal.tenant_id, rows)}
+    except ApiError as exc:
+        return error_response(exc.status, exc.errors)
 
 
 @bp.route("/api/v1/me/recordings", methods=["GET"])

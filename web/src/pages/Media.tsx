@@ -1,27 +1,42 @@
 import { useState } from "preact/hooks";
+import { del, post } from "../api";
 import { Page, Status, useGet } from "../components";
 import { ep } from "../endpoints";
 import { periodQuery, shiftDay, today, useZone } from "../time";
 
-/** Voicemail inbox: the calls that left a message (from the call records), each with a player. */
+/** Voicemail inbox: the messages not deleted (from the call records, with the mailbox's state). The owner of a
+ *  box sees which are new, marks one heard by playing it and may delete it: the same mailbox as *97 on a phone. */
 export function Voicemail(props: { tenant: string; all: boolean }) {
   const zone = useZone();
   const [days, setDays] = useState(7);
+  const [problem, setProblem] = useState("");
   // people who may read every box see the tenant's messages; everyone else their own box
-  const calls = useGet<any>(props.all ? ep.cdrs(props.tenant, `?${periodQuery(zone, days)}&outcome=voicemail`)
+  const calls = useGet<any>(props.all ? ep.everyVoicemail(`?${periodQuery(zone, days)}`)
     : ep.myVoicemail(`?${periodQuery(zone, days)}`));
+  const act = (request: Promise<unknown>) =>
+    request.then(() => { setProblem(""); calls.reload(); }, (e: Error) => setProblem(e.message));
   return (
     <Page title="Voicemail" actions={<Period days={days} setDays={setDays} />}>
+      {problem && <p class="notice error" role="alert">{problem}</p>}
       <Status state={calls} what="The voicemail inbox">
         {(d) => {
-          const messages = (d.cdrs ?? d.items ?? []).filter((c: any) => c.voicemail);
+          const mine = new Set<string>(d.boxes ?? []);
+          const messages = (d.items ?? []).filter((c: any) => c.voicemail);
           return messages.length ? (
-            <ul class="media-list" aria-label="Messages">{messages.map((c: any) => (
-              <li data-testid="voicemail">
-                <div><strong>{c.from}</strong> → box {c.voicemail.box} · <time>{(c.t ?? "").slice(0, 16).replace("T", " ")}</time> · {c.voicemail.duration}s ·{" "}
-                  <a href={`#/calls/${encodeURIComponent(c.sid)}`}>call</a></div>
-                <audio controls preload="metadata" src={c.voicemail.url} aria-label={`Voicemail from ${c.from}`} />
-              </li>))}</ul>
+            <ul class="media-list" aria-label="Messages">{messages.map((c: any) => {
+              const vm = c.voicemail;
+              const own = mine.has(String(vm.box));
+              return (
+                <li data-testid="voicemail" class={vm.heard ? "heard" : "new"}>
+                  <div>{!vm.heard && <strong class="tag" data-testid="new">New</strong>}{" "}
+                    <strong>{c.from}</strong> → box {vm.box} · <time>{(c.t ?? "").slice(0, 16).replace("T", " ")}</time> · {vm.duration}s ·{" "}
+                    <a href={`#/calls/${encodeURIComponent(c.sid)}`}>call</a>
+                    {own && <>{" "}<button type="button" onClick={() => act(del(ep.myMessage(vm.id)))}
+                      aria-label={`Delete the message from ${c.from}`}>Delete</button></>}</div>
+                  <audio controls preload="metadata" src={vm.url} aria-label={`Voicemail from ${c.from}`}
+                    onPlay={() => { if (own && !vm.heard) act(post(ep.myMessageHeard(vm.id))); }} />
+                </li>);
+            })}</ul>
           ) : <p class="empty">No messages in this period.</p>;
         }}
       </Status>
