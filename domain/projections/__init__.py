@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from domain.projections.base import Projection
 
-ALL = ("calls", "agents", "queues", "callbacks", "chain")
+ALL = ("calls", "agents", "queues", "callbacks", "mailboxes", "chain")
 
 
 def all_projections() -> list[Projection]:
     # Imported here: domain.audit.chain itself imports domain.projections.base.
     from domain.audit import chain
-    from domain.projections import agents, calls, queues
+    from domain.projections import agents, calls, mailboxes, queues
 
     return [calls.projection(), agents.projection(), queues.queue_projection(), queues.callbacks_projection(),
-            chain.projection()]
+            mailboxes.projection(), chain.projection()]
 
 
 def by_name(name: str) -> Projection:

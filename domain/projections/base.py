@@ -79,6 +79,10 @@ class StreamProjection:
     """Optional needles per event type: an event of that type whose canonical JSON text contains none
     of them is one evolve would ignore (return None for), so a replay may skip it unread; the SQLite
     log applies the test inside its query. Must agree with evolve (tested in test_replay)."""
+    stateless: bool = False
+    """The fold needs no state: evolve gets None and only returns rows, each keyed and built from its
+    event alone, so applying an event again rewrites the same rows (idempotent without a version), and
+    no state is looked up or stored."""
 
     def follows(self, e: StoredEvent) -> bool:
         return e.event_type in self.handles and e.stream_id.startswith(self.prefixes)
@@ -115,6 +119,8 @@ def apply_stream(p: StreamProjection, state: JSON | None, e: Envelope) -> tuple[
     """``apply`` for a stream projection, which needs only the fields of ``Envelope``."""
     if not p.follows(e):
         return state, []
+    if p.stateless:
+        return None, p.evolve(None, e)[1]
     if state is not None and e.version <= int(state["v"]):
         return state, []
     new, rows = p.evolve(state, e)

@@ -57,8 +57,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/permissions"): SELF,
     ("GET", "/api/v1/me/calls"): "calls.read_own",
     ("GET", "/api/v1/me/voicemail"): "voicemail.read_own",
-    ("POST", "/api/v1/me/voicemail/{message}/heard"): "voicemail.read_own",
-    ("DELETE", "/api/v1/me/voicemail/{message}"): "voicemail.read_own",
+    ("POST", "/api/v1/me/voicemail/{call}/heard"): "voicemail.read_own",
+    ("DELETE", "/api/v1/me/voicemail/{call}"): "voicemail.read_own",
     ("GET", "/api/v1/voicemail"): "voicemail.read",
     ("GET", "/api/v1/me/recordings"): "recordings.read_team",
 }

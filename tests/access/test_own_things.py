@@ -87,7 +87,7 @@ def test_the_owner_of_a_box_marks_a_message_heard_and_deletes_it_and_nobody_else
     olivia = operator_with_messages(accounts, client, gateway)
     _, body = olivia.json("GET", "/api/v1/me/voicemail?from=2026-11-24")
     [item] = body["items"]
-    message = item["voicemail"]["id"]
+    message = item["sid"]  # the message is named by the call that left it
     assert item["voicemail"]["heard"] is False and body["boxes"] == ["100"]
     # when she plays it (the web app marks it heard), it is no longer new, here and for the phone's mailbox
     assert olivia.request("POST", f"/api/v1/me/voicemail/{message}/heard").status_code == 204
@@ -96,7 +96,7 @@ def test_the_owner_of_a_box_marks_a_message_heard_and_deletes_it_and_nobody_else
     # another agent (101, sales) can neither mark nor delete it: it is not in their box
     agent = as_role("agent")
     status, refused = agent.json("DELETE", f"/api/v1/me/voicemail/{message}")
-    assert status == 404 and "no message" in refused["errors"][0]["message"]
+    assert status == 404 and "no message from call" in refused["errors"][0]["message"]
     # the admin lists every box's messages with their state, but an agent may not
     status, every = as_role("admin").json("GET", "/api/v1/voicemail?from=2026-11-24")
     assert status == 200 and sorted((c["sid"], c["voicemail"]["heard"]) for c in every["items"]) == \
@@ -108,9 +108,37 @@ def test_the_owner_of_a_box_marks_a_message_heard_and_deletes_it_and_nobody_else
     _, every = as_role("admin").json("GET", "/api/v1/voicemail?from=2026-11-24")
     assert [c["sid"] for c in every["items"]] == [SALES]
     # deleting it again is a clear 404; the call that left it records both marks
-    assert olivia.json("DELETE", f"/api/v1/me/voicemail/{message}")[0] == 404
+    status, again = olivia.json("DELETE", f"/api/v1/me/voicemail/{message}")
+    assert status == 404 and "was deleted" in again["errors"][0]["message"]
     marks = [e.event_type for e in accounts.store.load(f"call-{OPERATOR}")[0] if e.event_type.startswith("Voicemail")]
     assert marks == ["VoicemailLeft", "VoicemailHeard", "VoicemailDeleted"]
+
+
+def test_a_mark_that_loses_the_race_to_a_webhook_reads_the_call_again_and_is_recorded_once(accounts, client, gateway,
+                                                                                              monkeypatch):
+    from chalicelib.envelopes import wrap
+    from domain.calls.events import CallStatusChanged
+
+    olivia = operator_with_messages(accounts, client, gateway)
+    stream, store = f"call-{OPERATOR}", accounts.store
+    real_append, raced = store.append, []
+
+    def append(stream_id, events, expected_version):  # type: ignore[no-untyped-def]
+        if stream_id == stream and not raced:  # a late status callback of the call lands between read and write
+            raced.append(1)
+            late = CallStatusChanged(status="completed", sequence_number=10, duration=40)
+            real_append(stream, wrap([late], tenant_id="demo", stream_id=stream, expected_version=expected_version,
+                                     now=accounts.clock(), new_id=accounts.new_id, correlation_id="late"),
+                         expected_version)
+        return real_append(stream_id, events, expected_version)
+
+    monkeypatch.setattr(store, "append", append)
+    # when she deletes the message while the gateway's late webhook wins the race for the call's stream
+    assert olivia.request("DELETE", f"/api/v1/me/voicemail/{OPERATOR}").status_code == 204
+    # then both are recorded, the deletion once, after the webhook
+    tail = [e.event_type for e in store.load(stream)[0]][-2:]
+    assert raced and tail == ["CallStatusChanged", "VoicemailDeleted"]
+    assert olivia.json("GET", "/api/v1/me/voicemail?from=2026-11-24")[1]["items"] == []
 
 
 def test_a_supervisor_hears_the_recordings_of_their_team_only(as_role, gateway):

@@ -95,9 +95,12 @@ def test_the_owner_dials_97_enters_the_pin_hears_new_messages_and_deletes_one(ap
     assert said(opened)[0] == "You have 0 new and 1 saved messages." and played(opened) == [second]
     # 1 plays it again
     assert played(again.press("1")) == [second]
-    # and explain shows the steps: PIN refused, box opened, message deleted (the events are in the call's log)
+    # and the marks are events of the call that made them
     events = [e.event_type for e in services.store.load(f"call-{sid(63)}")[0]]
     assert events.count("VoicemailHeard") == 2 and events.count("VoicemailDeleted") == 1
+    # the web inbox (the mailboxes projection) agrees: the deleted message is gone, the other one is heard
+    listed = api.client.http.get("/api/v1/voicemail?from=2026-11-24", headers=api.headers).json_body["items"]
+    assert [(c["sid"], c["voicemail"]["heard"]) for c in listed] == [(sid(62), True)]
 
 
 def test_98_asks_which_box_and_ends_the_call_after_three_wrong_pins(services, gateway, clock) -> None:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ def digests(out: str) -> dict[str, str]:
 
 
 def dump(store: SQLiteProjectionStore) -> bytes:
-    return b"".join(line for name in ("calls", "agents", "queues", "callbacks", "chain") for line in store.dump(name))
+    return b"".join(line for name in ("calls", "agents", "queues", "callbacks", "mailboxes", "chain") for line in store.dump(name))
 
 
 def test_replaying_twice_gives_byte_identical_outputs(services, gateway, clock, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -28,7 +28,7 @@ def test_replaying_twice_gives_byte_identical_outputs(services, gateway, clock, 
     first_dump = dump(out)
     assert main(["replay", "--quiet"]) == 0
     second = capsys.readouterr().out
-    assert digests(first) == digests(second) and set(digests(first)) == {"calls", "agents", "queues", "callbacks"}
+    assert digests(first) == digests(second) and set(digests(first)) == {"calls", "agents", "queues", "callbacks", "mailboxes"}
     assert dump(out) == first_dump and first_dump.count(b"states\tcall-") == 6
     assert re.search(r"replayed (\d+) events .*; (\d+) of them folded", first)
 
@@ -177,7 +177,7 @@ def test_a_replay_split_across_processes_builds_the_same_bytes_and_checkpoints(s
     one = capsys.readouterr().out
     out = projection_store(services)
     single = dump(out)
-    checkpoints = {n: out.checkpoint(n) for n in ("calls", "agents", "queues", "callbacks")}
+    checkpoints = {n: out.checkpoint(n) for n in ("calls", "agents", "queues", "callbacks", "mailboxes")}
     # when two and three processes rebuild it, each folding its share of the streams
     for jobs in ("2", "3"):
         assert main(["replay", "--quiet", "--jobs", jobs]) == 0

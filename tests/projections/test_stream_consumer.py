@@ -95,7 +95,7 @@ def test_records_arriving_in_two_overlapping_batches_are_folded_once(dynamodb_ur
 
 
 def out_dump(out: SQLiteProjectionStore) -> list[bytes]:
-    return [line for name in ("calls", "agents", "queues", "callbacks") for line in out.dump(name)]
+    return [line for name in ("calls", "agents", "queues", "callbacks", "mailboxes") for line in out.dump(name)]
 
 
 def test_on_aws_the_outputs_go_to_a_dynamodb_table_and_survive_retries(dynamodb_url, tmp_path) -> None:  # type: ignore[no-untyped-def]

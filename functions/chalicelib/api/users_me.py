@@ -5,10 +5,10 @@ views read the same call-record projection the statistics API reads and keep onl
 signed-in user's extension (and the messages of its voicemail box).
 
 Voicemail messages carry the mailbox's state (``voicemail.heard``; deleted ones are left out), the same
-state the phone's mailbox (*97) keeps: a box's owner marks a message heard (``POST /me/voicemail/{id}/heard``,
-the web app does it when the message is played) or deletes it (``DELETE /me/voicemail/{id}``), recorded as
-``VoicemailHeard`` / ``VoicemailDeleted`` in the call that left it. ``GET /api/v1/voicemail`` lists every
-box's messages the same way (``voicemail.read``).
+state the phone's mailbox (*97) keeps. A box's owner marks the message a call left heard
+(``POST /me/voicemail/{call}/heard``; the web app does it when the message is played) or deletes it
+(``DELETE /me/voicemail/{call}``): ``VoicemailHeard`` / ``VoicemailDeleted`` in that call's stream, folded
+by the ``mailboxes`` projection. ``GET /api/v1/voicemail`` lists every box's messages so (``voicemail.read``).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _own(kind: str) -> Any:
     boxes = own_boxes(snapshot, user.extension)
     rows = [c for c in calls if c.get("voicemail") and str(c["voicemail"].get("box")) in boxes]
     return {"period": p, "extension": user.extension, "boxes": sorted(boxes),
-            "items": with_mailbox_state(services, principal.tenant_id, rows)}
+            "items": with_mailbox_state(out, principal.tenant_id, since, rows)}
 
 
 def own_boxes(snapshot: Any, extension: str) -> set[str]:
@@ -54,55 +54,67 @@ def own_boxes(snapshot: Any, extension: str) -> set[str]:
     return {extension, str(ext.get("voicemail") or extension)}
 
 
-def with_mailbox_state(services: Any, tenant: str, rows: list[Any]) -> list[Any]:
-    """The call records' messages with ``heard``; a deleted message (by phone or here) is left out."""
-    from chalicelib.features.history import mailbox_messages
+def with_mailbox_state(out: Any, tenant: str, since: str, rows: list[Any]) -> list[Any]:
+    """The call records' messages with ``heard``; a deleted one is left out (the mailboxes projection's marks,
+    from the period's start on: a mark is never older than its message)."""
+    from domain.projections.mailboxes import marks_of
 
-    messages = mailbox_messages(services, tenant)
-    out = []
+    marks = marks_of(out.rows("mailboxes", tenant, since_t=since))
+    kept = []
     for c in rows:
-        message = messages.get(str(c["voicemail"].get("event")))
-        if message is not None:
-            out.append({**c, "voicemail": {**c["voicemail"], "id": message["id"], "heard": bool(message["heard"])}})
-    return out
+        done = marks.get(str(c["voicemail"].get("event")), set())
+        if "deleted" not in done:
+            kept.append({**c, "voicemail": {**c["voicemail"], "heard": "heard" in done}})
+    return kept
 
 
-def _mark(kind: str, message_id: str) -> Response:
-    """A box's owner marks one of its messages heard, or deletes it (an event in the call that left it)."""
+def _mark(kind: str, call: str) -> Response:
+    """A box's owner marks the message left in ``call`` heard, or deletes it: an event in that call's stream."""
     try:
-        return _marked(kind, message_id)
+        return _marked(kind, call)
     except ApiError as exc:
         return error_response(exc.status, exc.errors)
 
 
-def _marked(kind: str, message_id: str) -> Response:
+def _marked(kind: str, call: str) -> Response:
     from chalicelib.envelopes import wrap
-    from chalicelib.features.history import mailbox_messages
+    from chalicelib.stats_api import _context
     from domain.actions.mailbox import VoicemailDeleted, VoicemailHeard
     from domain.ports import ConcurrencyError
+    from domain.projections.base import utc
+    from domain.projections.mailboxes import marks_of
 
     principal = _guard()
     user = _user(principal)
-    services = get_services()
-    snapshot = services.tenants.get(principal.tenant_id)
-    message = mailbox_messages(services, principal.tenant_id).get(message_id)
-    if message is None or not user.extension or message["box"] not in own_boxes(snapshot, user.extension):
-        raise ApiError(404, f"no message {message_id!r} in your voicemail", "/message")
-    if kind == "heard" and message["heard"]:
-        return Response(body="", status_code=204)
-    event = VoicemailHeard(box=message["box"], message=message_id) if kind == "heard" \
-        else VoicemailDeleted(box=message["box"], message=message_id)
-    stream = f"call-{message['call']}"
+    services, snapshot, out = _context(principal.tenant_id)  # the projections caught up with the log
+    mine = own_boxes(snapshot, user.extension) if user.extension else set()
+    stream = f"call-{call}"
     for _ in range(5):
         stored, version = services.store.load(stream)
+        left = [e for e in stored if e.event_type == "VoicemailLeft" and e.tenant_id == principal.tenant_id]
+        if not left or str(left[-1].data.get("box")) not in mine:
+            raise ApiError(404, f"no message from call {call!r} in your voicemail", "/call")
+        message = left[-1]
+        # what was done to it: by phone (the projection) or here (its own stream, maybe not folded yet)
+        done = marks_of(out.rows("mailboxes", principal.tenant_id,
+                                 since_t=utc(message.occurred_at))).get(message.event_id, set())
+        done |= {"heard" if e.event_type == "VoicemailHeard" else "deleted" for e in stored
+                 if e.event_type in ("VoicemailHeard", "VoicemailDeleted") and e.data.get("message") == message.event_id}
+        if "deleted" in done:
+            raise ApiError(404, f"the message from call {call!r} was deleted", "/call")
+        if kind == "heard" and "heard" in done:
+            return Response(body="", status_code=204)
+        box = str(message.data.get("box"))
+        event = VoicemailHeard(box=box, message=message.event_id) if kind == "heard" \
+            else VoicemailDeleted(box=box, message=message.event_id)
         try:
             services.store.append(stream, wrap([event], tenant_id=principal.tenant_id, stream_id=stream,
                                                expected_version=version, now=services.clock(), new_id=services.new_id,
-                                               correlation_id=f"web-{kind}-{message_id}"), version)
+                                               correlation_id=f"web-{kind}-{message.event_id}"), version)
             return Response(body="", status_code=204)
         except ConcurrencyError:
-            continue  # the call's stream moved (a late webhook): read it again
-    raise ApiError(503, "the message's call kept changing; try again", "/message")
+            continue  # the call's stream moved (a late webhook, another mark): read it again
+    raise ApiError(503, "the message's call kept changing; try again", "/call")
 
 
 def _team_recordings(principal: Any, user: Any, calls: list[Any], devices: Any) -> list[Any]:
@@ -141,16 +153,16 @@ def my_voicemail() -> Response | dict[str, Any]:
 
 
 
-@bp.route("/api/v1/me/voicemail/{message}/heard", methods=["POST"])
+@bp.route("/api/v1/me/voicemail/{call}/heard", methods=["POST"])
 @handle_errors
-def my_message_heard(message: str) -> Response:
-    return _mark("heard", message)
+def my_message_heard(call: str) -> Response:
+    return _mark("heard", call)
 
 
-@bp.route("/api/v1/me/voicemail/{message}", methods=["DELETE"])
+@bp.route("/api/v1/me/voicemail/{call}", methods=["DELETE"])
 @handle_errors
-def my_message_deleted(message: str) -> Response:
-    return _mark("deleted", message)
+def my_message_deleted(call: str) -> Response:
+    return _mark("deleted", call)
 
 
 @bp.route("/api/v1/voicemail", methods=["GET"])
@@ -166,7 +178,7 @@ def every_box() -> Response | dict[str, Any]:
         rows = [c for c in out.states("calls", principal.tenant_id, since, until) if c.get("voicemail")]
         user = _user(principal) if principal.kind == "user" else None
         mine = own_boxes(snapshot, user.extension) if user is not None and user.extension else set()
-        return {"period": p, "boxes": sorted(mine), "items": with_mailbox_state(services, principal.tenant_id, rows)}
+        return {"period": p, "boxes": sorted(mine), "items": with_mailbox_state(out, principal.tenant_id, since, rows)}
     except ApiError as exc:
         return error_response(exc.status, exc.errors)
 

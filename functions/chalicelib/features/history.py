@@ -154,14 +154,6 @@ def call_history(services: Services, tenant_id: str) -> CallHistory:
 MAILBOX_LIMIT = 100
 
 
-def mailbox_messages(services: Services, tenant_id: str) -> dict[str, dict[str, Any]]:
-    """The tenant's voicemail messages not deleted, by id (the VoicemailLeft's event id), as copies with
-    their ``box``: what the web inbox marks heard and drops when deleted."""
-    history = call_history(services, tenant_id)
-    with _lock:
-        return {mid: {**m, "box": box} for box, found in history.mailboxes.items() for mid, m in found.items()}
-
-
 def mailbox_facts(services: Services, tenant: TenantSnapshot, state: CallState, cb: Callback,
                   plan: Plan) -> dict[str, Any]:
     """For a plan that lets callers open a voicemail box: the boxes' messages (copies, each with ``heard``) and,

@@ -81,6 +81,10 @@ class Runner:
 
     def _apply(self, p: Projection, key: str, e: Any) -> None:
         name = p.name
+        if isinstance(p, StreamProjection) and p.stateless:
+            for row in p.evolve(None, e)[1]:
+                self.rows[name][row[0]] = row
+            return
         cache = self.cache[name]
         state = cache.get(key)
         if state is None and not (self.fresh and isinstance(p, StreamProjection) and e.version == 1):
@@ -96,6 +100,10 @@ class Runner:
         """``apply`` for an event already known to be followed by ``p`` (the replay hot path; the
         version rule and the None contract are base.apply's, tested equal in test_replay)."""
         name = p.name
+        if p.stateless:
+            for row in p.evolve(None, e)[1]:
+                self.rows[name][row[0]] = row
+            return
         cache = self.cache[name]
         state = cache.get(key)
         if state is None and not (self.fresh and e.version == 1):
@@ -166,7 +174,8 @@ class Runner:
         store, fresh = self.store, self.fresh
         for t, ps in routes.items():
             routes[t] = [(p.name, p.evolve, p.prefixes, p.prefilter.get(t) if len(ps) > 1 else None,
-                          int(self.start[p.name] or 0), self.cache[p.name], self.dirty[p.name], self.rows[p.name])
+                          int(self.start[p.name] or 0), self.cache[p.name], self.dirty[p.name], self.rows[p.name],
+                          p.stateless)
                          for (p,) in ps]
         current = _current_versions(routes)
         n, last = 0, 0
@@ -177,7 +186,7 @@ class Runner:
             if targets is not None:
                 e = None
                 stream, version = r[2], r[3]
-                for name, evolve, prefixes, needles, start, cache, dirty, out in targets:
+                for name, evolve, prefixes, needles, start, cache, dirty, out, stateless in targets:
                     if pos <= start or not stream.startswith(prefixes):
                         continue
                     if needles is not None and not any(x in r[8] for x in needles):
@@ -187,6 +196,10 @@ class Runner:
                         if (r[5], r[6]) not in current:  # an older schema version: upcast (rare)
                             data = current_data(r[5], r[6], data)
                         e = _tuple_new(ViewEnv, (r[1], stream, version, r[4], r[5], r[6], r[7], data))
+                    if stateless:  # rows only, each rebuilt from its event: nothing to look up or keep
+                        for row in evolve(None, e)[1]:
+                            out[row[0]] = row
+                        continue
                     state = cache.get(stream)
                     if state is None:
                         if not (fresh and version == 1):

@@ -31,10 +31,10 @@ export function Voicemail(props: { tenant: string; all: boolean }) {
                   <div>{!vm.heard && <strong class="tag" data-testid="new">New</strong>}{" "}
                     <strong>{c.from}</strong> → box {vm.box} · <time>{(c.t ?? "").slice(0, 16).replace("T", " ")}</time> · {vm.duration}s ·{" "}
                     <a href={`#/calls/${encodeURIComponent(c.sid)}`}>call</a>
-                    {own && <>{" "}<button type="button" onClick={() => act(del(ep.myMessage(vm.id)))}
+                    {own && <>{" "}<button type="button" onClick={() => act(del(ep.myMessage(c.sid)))}
                       aria-label={`Delete the message from ${c.from}`}>Delete</button></>}</div>
                   <audio controls preload="metadata" src={vm.url} aria-label={`Voicemail from ${c.from}`}
-                    onPlay={() => { if (own && !vm.heard) act(post(ep.myMessageHeard(vm.id))); }} />
+                    onPlay={() => { if (own && !vm.heard) act(post(ep.myMessageHeard(c.sid))); }} />
                 </li>);
             })}</ul>
           ) : <p class="empty">No messages in this period.</p>;
