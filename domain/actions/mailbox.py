@@ -4,7 +4,10 @@ Reached by a plan node ``voicemail_access`` (a menu's "press 9 for your voicemai
 employee's own phone by ``*97`` (their extension's box) and ``*98`` (any box: the number is asked;
 see ``device_calls``). The box's PIN (``voicemail_boxes.<box>.pin``, stored hashed) is asked whenever
 the box has one; a box without a PIN opens only to its owner's phone (``pin: if_set``, what ``*97``
-uses), never to a caller from outside. Three wrong PINs end the call.
+uses), never to a caller from outside. Three wrong PINs end the call; each is a ``MailboxPinRefused``
+event, and a box with ``LOCK_AFTER`` of them within ``LOCK_SECONDS`` is locked (``facts["pin_locked"]``,
+counted by the shell across calls and phones): even the right PIN is refused until the oldest of them
+is that old, so guessing a 4-digit PIN by calling again and again takes weeks, not hours.
 
 The messages are facts the shell gathers from the log (``facts["mailboxes"]``: per box, its messages
 not deleted, each with ``heard``); the PIN is checked by the shell too (``facts["pin_ok"]``: the
@@ -31,6 +34,8 @@ from domain.routing.plan import Node
 
 MAX_PIN_TRIES = 3
 MAX_BOX_TRIES = 3
+LOCK_AFTER = 10  # wrong PINs for one box within LOCK_SECONDS lock it
+LOCK_SECONDS = 3600
 
 
 @event
@@ -41,6 +46,15 @@ class VoicemailHeard(DomainEvent):
     event_type = "VoicemailHeard"
     box: str
     message: str  # the event id of its VoicemailLeft
+
+
+@event
+@dataclass(frozen=True, slots=True)
+class MailboxPinRefused(DomainEvent):
+    """A wrong PIN was entered for a box (never the digits): counted across calls to lock the box."""
+
+    event_type = "MailboxPinRefused"
+    box: str
 
 
 @event
@@ -151,13 +165,16 @@ def _resume(node: Node, ctx: Context) -> Outcome:
                            _said("mailbox_unknown", node, ctx)), unknown)
     if stage == "pin":
         box, tries = str(scratch["box"]), int(scratch.get("tries", 0)) + 1
+        if ctx.facts.get("pin_locked"):  # too many wrong PINs lately, from any phone: even the right one waits
+            return _goodbye(node, ctx, "mailbox_locked", {"box": box, "error": "box locked after wrong PINs"})
         if digits and ctx.facts.get("pin_ok") is True:
             return _menu(node, ctx, box, ())
         refused: dict[str, Any] = {"box": box, "error": "wrong PIN" if digits else "nothing entered", "try": tries}
+        wrong = (MailboxPinRefused(box=box),) if digits else ()
         if tries >= MAX_PIN_TRIES:
-            return _goodbye(node, ctx, "goodbye", refused, (), _said("mailbox_wrong_pin", node, ctx))
-        return _retry(_ask(node, ctx, "mailbox_pin", {**scratch, "tries": tries}, _said("mailbox_wrong_pin", node, ctx)),
-                      refused)
+            return _goodbye(node, ctx, "goodbye", refused, wrong, _said("mailbox_wrong_pin", node, ctx))
+        asked = _ask(node, ctx, "mailbox_pin", {**scratch, "tries": tries}, _said("mailbox_wrong_pin", node, ctx))
+        return Wait(asked.instructions, inputs={**asked.inputs, **refused}, events=wrong, scratch=asked.scratch)
     if stage == "play":
         queue, i, gone = list(scratch["queue"]), int(scratch["i"]), list(scratch.get("gone") or ())
         box = str(scratch["box"])

@@ -132,3 +132,31 @@ def test_a_desk_phone_call_to_a_colleague_without_call_waiting_on_a_call_goes_to
     # when 101's desk phone dials 102, 102 is not rung: the call goes straight to 102's voicemail
     second = calls.gw.post("voice", call_params(sid(69), From=DESK_101, To=f"sip:102{DOMAIN}"))
     assert "<Dial" not in second.body and "<Record" in second.body
+
+
+def test_ten_wrong_pins_within_an_hour_lock_the_box_even_for_the_right_pin_until_the_hour_is_over(
+        services, gateway, clock) -> None:  # type: ignore[no-untyped-def]
+    calls = Calls(gateway, clock)
+    set_pin(services, "101", "2468")
+    # given someone guessing 101's PIN from 103's phone: three calls of three tries, then one more guess
+    guesses = iter(f"{n:04d}#" for n in range(1000, 1010))
+    for k, tries in enumerate((3, 3, 3, 1)):
+        phone = Phone(calls, sid(80 + k), DESK_103, "*98")
+        phone.press("101#")
+        for _ in range(tries):
+            phone.press(next(guesses))
+        phone.hang_up()
+    # when the owner then dials *97 and enters the right PIN, the box stays shut
+    owner = Phone(calls, sid(90), DESK_101, "*97")
+    assert said(owner.press("2468#")) == [
+        "This mailbox is locked after too many wrong PINs. Please try again later. Goodbye."]
+    # an hour after the first wrong guess it opens again
+    clock.advance(3600)
+    later = Phone(calls, sid(91), DESK_101, "*97")
+    assert said(later.press("2468#")) == ["You have no messages. Goodbye."]
+    # the guesses are in the log as refusals of box 101, never as the digits entered
+    refused = [e for k in range(4) for e in services.store.load(f"call-{sid(80 + k)}")[0]
+               if e.event_type == "MailboxPinRefused"]
+    assert len(refused) == 10 and {e.data["box"] for e in refused} == {"101"}
+    values = {repr(e.data) for k in range(4) for e in services.store.load(f"call-{sid(80 + k)}")[0]}
+    assert not [g for g in (f"{n:04d}" for n in range(1000, 1010)) for v in values if f"'{g}" in v]

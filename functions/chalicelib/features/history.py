@@ -35,6 +35,8 @@ class CallHistory:
     """Open calls an extension's own phone placed (a device call): stream -> that extension."""
     mailboxes: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     """Voicemail messages not deleted: box -> message id (its VoicemailLeft's event id) -> the message."""
+    pin_refused: dict[str, list[str]] = field(default_factory=dict)
+    """Per box, when wrong PINs were entered (recorded times; only the last LOCK_AFTER are kept)."""
 
     def apply(self, e: StoredEvent) -> None:
         self.cursor = e.position or self.cursor
@@ -79,6 +81,12 @@ class CallHistory:
                 message["heard"] = True
         elif e.event_type == "VoicemailDeleted":
             self.mailboxes.get(str(d.get("box", "")), {}).pop(str(d.get("message", "")), None)
+        elif e.event_type == "MailboxPinRefused":
+            from domain.actions.mailbox import LOCK_AFTER
+
+            times = self.pin_refused.setdefault(str(d.get("box", "")), [])
+            times.append(e.recorded_at)
+            del times[:-LOCK_AFTER]
 
 
 _histories: WeakKeyDictionary[object, dict[str, CallHistory]] = WeakKeyDictionary()
@@ -171,7 +179,17 @@ def mailbox_facts(services: Services, tenant: TenantSnapshot, state: CallState, 
         box = tenant.section("voicemail_boxes").get(str(scratch.get("box"))) or {}
         digits = cb.params.get("Digits", "").rstrip("#")
         facts["pin_ok"] = bool(digits and box.get("pin_hash") and verify_pin(str(box["pin_hash"]), digits))
+        facts["pin_locked"] = pin_locked(history, str(scratch.get("box")), services.clock())
     return facts
+
+
+def pin_locked(history: CallHistory, box: str, now: Any) -> bool:
+    """LOCK_AFTER wrong PINs for the box within the last LOCK_SECONDS (from any call, any phone)."""
+    from domain.actions.mailbox import LOCK_AFTER, LOCK_SECONDS
+
+    with _lock:
+        times = list(history.pin_refused.get(box, ()))
+    return len(times) >= LOCK_AFTER and now.timestamp() - _seconds(times[-LOCK_AFTER]) < LOCK_SECONDS
 
 
 def facts_needed(plan: Plan, tenant: TenantSnapshot) -> set[str]:
