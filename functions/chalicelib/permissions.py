@@ -60,6 +60,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/me/voicemail/{call}/heard"): "voicemail.read_own",
     ("DELETE", "/api/v1/me/voicemail/{call}"): "voicemail.read_own",
     ("GET", "/api/v1/voicemail"): "voicemail.read",
+    ("PUT", "/api/v1/me/voicemail-pin"): "voicemail.read_own",
     ("GET", "/api/v1/me/recordings"): "recordings.read_team",
 }
 

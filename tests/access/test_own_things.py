@@ -141,6 +141,28 @@ def test_a_mark_that_loses_the_race_to_a_webhook_reads_the_call_again_and_is_rec
     assert olivia.json("GET", "/api/v1/me/voicemail?from=2026-11-24")[1]["items"] == []
 
 
+def test_a_person_sets_their_own_voicemail_pin_but_not_an_easy_one(accounts, as_role):
+    from chalicelib.auth import verify_pin
+
+    agent = as_role("agent")  # extension 101, box 101
+    # easy PINs are refused, each with the reason, and nothing is stored
+    for pin, reason in (("1111", "one digit repeated"), ("6789", "a run of digits"), ("98765", "a run of digits"),
+                        ("12a4", "4 to 12 digits"), ("123", "4 to 12 digits")):
+        status, body = agent.json("PUT", "/api/v1/me/voicemail-pin", {"pin": pin})
+        assert status == 422 and reason in body["errors"][0]["message"] and body["errors"][0]["pointer"] == "/pin"
+    assert "pin_hash" not in accounts.tenants.get("demo").config["voicemail_boxes"]["101"]
+    # a good one is stored hashed on the agent's own box, and the configuration audit names who set it
+    assert agent.request("PUT", "/api/v1/me/voicemail-pin", {"pin": "2468"}).status_code == 204
+    stored = accounts.tenants.get("demo").config["voicemail_boxes"]["101"]["pin_hash"]
+    assert verify_pin(stored, "2468") and "2468" not in stored
+    status, audit = as_role("owner").json("GET", "/api/v1/audit/config")
+    assert status == 200 and "voicemail_boxes" in str(audit) and "2468" not in str(audit)
+    # someone with no extension has no box to set; someone without voicemail of their own may not
+    status, body = as_role("admin").json("PUT", "/api/v1/me/voicemail-pin", {"pin": "2468"})
+    assert status == 409 and "no extension" in body["errors"][0]["message"]
+    assert as_role("analyst").json("PUT", "/api/v1/me/voicemail-pin", {"pin": "2468"})[0] == 403
+
+
 def test_a_supervisor_hears_the_recordings_of_their_team_only(as_role, gateway):
     # given a message left after ringing sales (101 is the supervisor's team, "sales") and one after support (103)
     unanswered_to_voicemail(gateway, SALES, "1")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from chalicelib.auth import verify_pin
 from chalicelib.callcenter.streams import load_agent
 from chalicelib.demo import DEMO_NUMBER
 from chalicelib.simulator import Gateway, Script
@@ -266,7 +267,7 @@ def box_101(services):  # type: ignore[no-untyped-def]
     return ["heard" in d for d in done if "deleted" not in d]
 
 
-def test_an_agent_hears_a_new_message_which_is_then_saved_and_deletes_it(page, vpbx, recording_server):
+def test_an_agent_hears_a_new_message_which_is_then_saved_deletes_it_and_sets_a_pin(page, vpbx, recording_server):
     # given 102's app rang 101 (Sam, the demo agent), nobody answered and a message was left in box 101
     gw = RecordingGateway(base_url=vpbx.url, public_url=vpbx.url, tenant="demo", auth_token=TOKEN, say=lambda _: None)
     gw.recording_url = recording_server
@@ -285,6 +286,15 @@ def test_an_agent_hears_a_new_message_which_is_then_saved_and_deletes_it(page, v
     message.get_by_role("button", name="Delete the message from client:102").click()
     expect(page.get_by_test_id("voicemail")).to_have_count(0)
     assert box_101(vpbx.services) == []
+    # and he sets his box's PIN for the phone: an easy one is refused with the reason, a good one is saved
+    form = page.get_by_role("form", name="My voicemail PIN")
+    form.get_by_label("My voicemail PIN").fill("1111")
+    form.get_by_role("button", name="Set PIN").click()
+    expect(form.get_by_role("status")).to_contain_text("one digit repeated")
+    form.get_by_label("My voicemail PIN").fill("2468")
+    form.get_by_role("button", name="Set PIN").click()
+    expect(form.get_by_role("status")).to_have_text("PIN saved.")
+    assert verify_pin(vpbx.services.tenants.get("demo").config["voicemail_boxes"]["101"]["pin_hash"], "2468")
 
 
 def test_a_failed_configuration_save_shows_the_error_by_the_field_and_keeps_the_input(page, vpbx):

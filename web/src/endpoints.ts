@@ -29,6 +29,7 @@ export const ep = {
   presence: (t: string, agent: string) => `${tenantPath(t)}/agents/${encodeURIComponent(agent)}/presence`,
   clickToCall: (t: string) => `${tenantPath(t)}/calls`,
   everyVoicemail: (q: string) => `/api/v1/voicemail${q}`,
+  myVoicemailPin: "/api/v1/me/voicemail-pin",
   myMessage: (call: string) => `/api/v1/me/voicemail/${encodeURIComponent(call)}`,
   myMessageHeard: (call: string) => `/api/v1/me/voicemail/${encodeURIComponent(call)}/heard`,
   recordings: (t: string) => `${tenantPath(t)}/recordings`,

@@ -9,10 +9,12 @@ state the phone's mailbox (*97) keeps. A box's owner marks the message a call le
 (``POST /me/voicemail/{call}/heard``; the web app does it when the message is played) or deletes it
 (``DELETE /me/voicemail/{call}``): ``VoicemailHeard`` / ``VoicemailDeleted`` in that call's stream, folded
 by the ``mailboxes`` projection. ``GET /api/v1/voicemail`` lists every box's messages so (``voicemail.read``).
+``PUT /api/v1/me/voicemail-pin`` sets one's own box's PIN (no easy-to-guess ones).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -163,6 +165,58 @@ def my_message_heard(call: str) -> Response:
 @handle_errors
 def my_message_deleted(call: str) -> Response:
     return _mark("deleted", call)
+
+
+PIN = re.compile(r"^[0-9]{4,12}$")
+
+
+def weak_pin(pin: str, box: str, extension: str) -> str:
+    """Why a PIN is too easy to guess ("" when it is not): one digit repeated, a run up or down, or the
+    box's or extension's own number (the first things a caller trying boxes would enter)."""
+    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:], strict=False)}
+    if len(set(pin)) == 1:
+        return "one digit repeated is the first thing guessed; choose another"
+    if steps in ({1}, {-1}):
+        return "a run of digits (1234, 9876) is the first thing guessed; choose another"
+    if pin in (box, extension):
+        return "the mailbox's own number is the first thing guessed; choose another"
+    return ""
+
+
+@bp.route("/api/v1/me/voicemail-pin", methods=["PUT"])
+@handle_errors
+def my_voicemail_pin() -> Response:
+    """Set the PIN of one's own voicemail box (the phone's *97 and *98 ask it); stored hashed, audited."""
+    from chalicelib.api.http import json_body
+    from chalicelib.api.state import change
+    from chalicelib.auth import hash_pin
+    from domain.tenant import TenantConfigPatched, TenantSnapshot
+
+    try:
+        principal = _guard()
+        user = _user(principal)
+        body = json_body(bp.current_request)
+        pin = body.get("pin") if isinstance(body, dict) else None
+        if not isinstance(pin, str) or not PIN.match(pin):
+            raise ApiError(422, "a PIN is 4 to 12 digits", "/pin")
+        if not user.extension:
+            raise ApiError(409, "you have no extension, so no voicemail box", "/pin")
+
+        def decide(snapshot: TenantSnapshot) -> list[TenantConfigPatched]:
+            ext = snapshot.section("extensions").get(user.extension) or {}
+            box = str(ext.get("voicemail") or user.extension)
+            if box not in snapshot.section("voicemail_boxes"):
+                raise ApiError(409, f"extension {user.extension} has no voicemail box", "/pin")
+            why = weak_pin(pin, box, user.extension)
+            if why:
+                raise ApiError(422, why, "/pin")
+            return [TenantConfigPatched(path=["voicemail_boxes", box], patch={"pin_hash": hash_pin(pin)},
+                                        actor=principal.actor)]
+
+        change(get_services(), principal.tenant_id, decide)
+        return Response(body="", status_code=204)
+    except ApiError as exc:
+        return error_response(exc.status, exc.errors)
 
 
 @bp.route("/api/v1/voicemail", methods=["GET"])

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { del, post } from "../api";
+import { del, post, put } from "../api";
 import { Page, Status, useGet } from "../components";
 import { ep } from "../endpoints";
 import { periodQuery, shiftDay, today, useZone } from "../time";
@@ -40,7 +40,28 @@ export function Voicemail(props: { tenant: string; all: boolean }) {
           ) : <p class="empty">No messages in this period.</p>;
         }}
       </Status>
+      {(calls.data?.boxes ?? []).length > 0 && <PinForm />}
     </Page>
+  );
+}
+
+/** The PIN of one's own box: what the phone's *97 and *98 ask (easy ones are refused, with the reason). */
+function PinForm() {
+  const [pin, setPin] = useState("");
+  const [said, setSaid] = useState<{ ok: boolean; text: string } | null>(null);
+  const save = (e: Event) => {
+    e.preventDefault();
+    put(ep.myVoicemailPin, { pin }).then(() => { setPin(""); setSaid({ ok: true, text: "PIN saved." }); },
+      (err: Error) => setSaid({ ok: false, text: err.message }));
+  };
+  return (
+    <form class="card" aria-label="My voicemail PIN" onSubmit={save}>
+      <label>My voicemail PIN (4 to 12 digits){" "}
+        <input type="password" inputMode="numeric" autoComplete="new-password" value={pin}
+          onInput={(e) => setPin((e.target as HTMLInputElement).value)} /></label>{" "}
+      <button type="submit">Set PIN</button>
+      {said && <p class={said.ok ? "notice" : "notice error"} role="status">{said.text}</p>}
+    </form>
   );
 }
 
