@@ -16,6 +16,8 @@ later webhook of the call rebuilds the same plan:
   presented: that is the carrier's part);
 - ``*97`` opens the caller's own voicemail box (its PIN is asked if it has one), ``*98`` any box (its
   number and PIN are asked): ``actions/mailbox``;
+- the tenant's ``dial_plan`` adds speed dials (a short code for a number) and an optional outside-line
+  prefix (9 or 0 before a number, as on an office PBX); see ``target``;
 - anything else is refused with the "not in service" prompt.
 
 ``extensions.<ext>.dial_out`` limits what a phone may dial out to (toll fraud through a stolen SIP
@@ -50,12 +52,27 @@ def dialled(to: str) -> str:
 
 
 def target(tenant: TenantSnapshot, to: str) -> str:
-    """The extension, mailbox code, emergency number or E.164 number a device call is for, or ``""``."""
+    """The extension, mailbox code, emergency number or E.164 number a device call is for, or ``""``.
+
+    The tenant's ``dial_plan`` applies after the extensions: ``speed_dials`` (a short code -> an E.164
+    number) and ``outside_prefix`` (a digit such as 9 or 0 dialled before an outside number, as on an
+    office PBX; optional: a number without it is dialled too). An emergency number is dialled whether
+    or not the prefix comes before it (9-911 and 911 both work, as the law asks of office phones in the US).
+    """
     text = dialled(to)
     if text in tenant.section("extensions") or text in (OWN_MAILBOX, ANY_MAILBOX):
         return text
-    if is_emergency(tenant, text):
+    plan = dial_plan(tenant)
+    speed = plan["speed_dials"].get(text)
+    if speed:
+        return str(speed)
+    if is_emergency(tenant, text):  # before the prefix: with 9 as the prefix, 911 is still 911
         return text
+    prefix = plan["outside_prefix"]
+    if prefix and text.startswith(prefix) and len(text) > len(prefix):
+        text = text[len(prefix):]
+        if is_emergency(tenant, text):
+            return text
     if not text or not all(c.isdigit() or c in "+-() ." for c in text):
         return ""
     try:
@@ -65,6 +82,12 @@ def target(tenant: TenantSnapshot, to: str) -> str:
     if not phonenumbers.is_valid_number(parsed):
         return ""
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def dial_plan(tenant: TenantSnapshot) -> dict[str, Any]:
+    """The tenant's ``dial_plan`` with its defaults (no outside prefix, no speed dials)."""
+    found = tenant.config.get("dial_plan") or {}
+    return {"outside_prefix": str(found.get("outside_prefix") or ""), "speed_dials": dict(found.get("speed_dials") or {})}
 
 
 DIAL_OUT = ("none", "national", "international", "all")

@@ -1,4 +1,4 @@
-"""Tenant settings: display name, language of the system prompts, time zone, hold music.
+"""Tenant settings: display name, language of the system prompts, time zone, hold music, dial plan.
 
 Setting ``hold_music`` (an uploaded audio id) also sets ``hold_music_url``, which the hold action plays.
 
@@ -12,7 +12,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api.audio import playback_url
-from chalicelib.api.common import LANGUAGE, NAME, REF, obj
+from chalicelib.api.common import E164, LANGUAGE, NAME, REF, obj
 from chalicelib.api.http import TENANT, ApiError, endpoint, json_body
 from chalicelib.api.state import change, current
 from chalicelib.api.validation import validate
@@ -21,8 +21,16 @@ from chalicelib.bootstrap import get_services
 from domain.tenant import TenantConfigPatched, TenantSnapshot, merge_patch
 
 bp = Blueprint(__name__)
+DIAL_PLAN = obj({
+    "outside_prefix": {"type": "string", "pattern": "^[0-9]?$",
+                       "description": "a digit dialled before an outside number (9, 0), optional for callers"},
+    "speed_dials": {"type": "object", "propertyNames": {"pattern": "^[0-9]{2,4}$"},
+                    "additionalProperties": E164,
+                    "description": "short code (2-4 digits, not an extension) -> E.164 number"},
+}, description="what employees' phones may dial besides extensions and phone numbers")
 SCHEMA = obj({"name": NAME, "language": LANGUAGE, "timezone": {"type": "string", "format": "timezone"},
-              "hold_music": {**REF, "description": "id of an uploaded audio file (kind hold_music)"}})
+              "hold_music": {**REF, "description": "id of an uploaded audio file (kind hold_music)"},
+              "dial_plan": DIAL_PLAN})
 FIELDS = tuple(SCHEMA["properties"])
 
 
@@ -44,7 +52,9 @@ def patch_settings(tenant: str, principal: Principal) -> dict[str, Any]:
         raise ApiError(422, "a merge-patch must be a JSON object")
 
     def decide(snapshot: TenantSnapshot) -> list[TenantConfigPatched]:
-        validate(SCHEMA, merge_patch(_view(snapshot), body))
+        merged = merge_patch(_view(snapshot), body)
+        validate(SCHEMA, merged)
+        _check_dial_plan(snapshot, merged.get("dial_plan") or {})
         patch = dict(body)
         if "hold_music" in patch:  # what the hold action plays
             music = patch["hold_music"]
@@ -52,3 +62,18 @@ def patch_settings(tenant: str, principal: Principal) -> dict[str, Any]:
         return [TenantConfigPatched(path=[], patch=patch, actor=principal.actor)]
 
     return _view(change(get_services(), tenant, decide, "tenant settings"))
+
+
+def _check_dial_plan(snapshot: TenantSnapshot, plan: dict[str, Any]) -> None:
+    """A speed dial that is an extension or an emergency number would never be reached: refused, named."""
+    from domain.routing.device_calls import is_emergency
+
+    errors = []
+    for code in sorted(plan.get("speed_dials") or {}):
+        pointer = f"/dial_plan/speed_dials/{code}"
+        if code in snapshot.section("extensions"):
+            errors.append({"pointer": pointer, "message": f"{code} is an extension: a speed dial needs its own code"})
+        elif is_emergency(snapshot, code):
+            errors.append({"pointer": pointer, "message": f"{code} is an emergency number: it always dials it"})
+    if errors:
+        raise ApiError(422, errors)
