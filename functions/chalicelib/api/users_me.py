@@ -149,6 +149,7 @@ def my_calls() -> Response | dict[str, Any]:
 @bp.route("/api/v1/me/voicemail", methods=["GET"])
 @handle_errors
 def my_voicemail() -> Response | dict[str, Any]:
+    """The messages of your own voicemail box in a period, each with voicemail.heard (deleted ones left out)."""
     return _answer("voicemail")  # type: ignore[no-any-return]
 
 
@@ -158,12 +159,14 @@ def my_voicemail() -> Response | dict[str, Any]:
 @bp.route("/api/v1/me/voicemail/{call}/heard", methods=["POST"])
 @handle_errors
 def my_message_heard(call: str) -> Response:
+    """Mark the message the call left in your box heard (204; 404 if it is not in your box or deleted)."""
     return _mark("heard", call)
 
 
 @bp.route("/api/v1/me/voicemail/{call}", methods=["DELETE"])
 @handle_errors
 def my_message_deleted(call: str) -> Response:
+    """Delete the message the call left in your box (the call record stays; the phone's mailbox drops it too)."""
     return _mark("deleted", call)
 
 
