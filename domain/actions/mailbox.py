@@ -7,7 +7,8 @@ the box has one; a box without a PIN opens only to its owner's phone (``pin: if_
 uses), never to a caller from outside. Three wrong PINs end the call; each is a ``MailboxPinRefused``
 event, and a box with ``LOCK_AFTER`` of them within ``LOCK_SECONDS`` is locked (``facts["pin_locked"]``,
 counted by the shell across calls and phones): even the right PIN is refused until the oldest of them
-is that old, so guessing a 4-digit PIN by calling again and again takes weeks, not hours.
+is that old, so guessing a 4-digit PIN by calling again and again takes weeks, not hours. The refusal that
+locks the box also records ``MailboxLocked``, which e-mails the box's owner (``effects``).
 
 The messages are facts the shell gathers from the log (``facts["mailboxes"]``: per box, its messages
 not deleted, each with ``heard``); the PIN is checked by the shell too (``facts["pin_ok"]``: the
@@ -55,6 +56,16 @@ class MailboxPinRefused(DomainEvent):
 
     event_type = "MailboxPinRefused"
     box: str
+
+
+@event
+@dataclass(frozen=True, slots=True)
+class MailboxLocked(DomainEvent):
+    """This wrong PIN locked the box (the LOCK_AFTER-th within LOCK_SECONDS): its owner is told by e-mail."""
+
+    event_type = "MailboxLocked"
+    box: str
+    caller: str = ""
 
 
 @event
@@ -170,7 +181,9 @@ def _resume(node: Node, ctx: Context) -> Outcome:
         if digits and ctx.facts.get("pin_ok") is True:
             return _menu(node, ctx, box, ())
         refused: dict[str, Any] = {"box": box, "error": "wrong PIN" if digits else "nothing entered", "try": tries}
-        wrong = (MailboxPinRefused(box=box),) if digits else ()
+        wrong: tuple[DomainEvent, ...] = (MailboxPinRefused(box=box),) if digits else ()
+        if digits and int(ctx.facts.get("pin_refusals") or 0) + 1 == LOCK_AFTER:  # this one locks the box
+            wrong = (*wrong, MailboxLocked(box=box, caller=ctx.call.from_number))
         if tries >= MAX_PIN_TRIES:
             return _goodbye(node, ctx, "goodbye", refused, wrong, _said("mailbox_wrong_pin", node, ctx))
         asked = _ask(node, ctx, "mailbox_pin", {**scratch, "tries": tries}, _said("mailbox_wrong_pin", node, ctx))

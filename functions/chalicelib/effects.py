@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from chalicelib.bootstrap import Services
 from chalicelib.envelopes import wrap
-from chalicelib.mailer import fetch_audio, voicemail_message
+from chalicelib.mailer import fetch_audio, mailbox_locked_message, voicemail_message
 from domain.events import DomainEvent, StoredEvent, event
 from domain.ports import ConcurrencyError
 from domain.tenant import TenantSnapshot
@@ -193,20 +193,47 @@ def allocate_fax_session(services: Services, tenant: TenantSnapshot, stored: lis
                                                       session_id=session.session_id, email=email)])
 
 
-@on("VoicemailLeft")
-def mail_voicemail(services: Services, tenant: TenantSnapshot, stored: list[StoredEvent]) -> None:
-    if services.mailer is None:
-        return
-    for source in stored:
+def _to_box_owners(services: Services, tenant: TenantSnapshot, stored: list[StoredEvent],
+                   effect: str) -> list[tuple[StoredEvent, str, str]]:
+    """(event, box, e-mail address) for each event about a voicemail box whose owner can be mailed, claimed
+    for ``effect`` (none without a mailer; a box without an address is logged and skipped)."""
+    out = []
+    for source in stored if services.mailer is not None else ():
         box = str(source.data.get("box", ""))
         to = str((tenant.section("voicemail_boxes").get(box) or {}).get("email") or "")
         if not to:
-            log.info("voicemail box %r of %s has no e-mail address: not mailed", box, source.tenant_id)
-            continue
-        if not claim(services, source, "mail_voicemail"):
-            continue
+            log.info("voicemail box %r of %s has no e-mail address: %s skipped", box, source.tenant_id, effect)
+        elif claim(services, source, effect):
+            out.append((source, box, to))
+    return out
+
+
+@on("VoicemailLeft")
+def mail_voicemail(services: Services, tenant: TenantSnapshot, stored: list[StoredEvent]) -> None:
+    for source, box, to in _to_box_owners(services, tenant, stored, "mail_voicemail"):
         audio = fetch_audio(str(source.data.get("recording_url", "")), services.settings.blob_dir)
         message = voicemail_message(source, tenant, sender=services.settings.smtp_from, to=to, audio=audio)
         services.mailer.send(message)
         record(services, source, [VoicemailMailed(box=box, to=to, message_id=message["Message-ID"],
                                                   attached=audio is not None)])
+
+
+@event
+@dataclass(frozen=True, slots=True)
+class MailboxLockMailed(DomainEvent):
+    event_type = "MailboxLockMailed"
+    box: str
+    to: str
+    message_id: str
+
+
+@on("MailboxLocked")
+def mail_mailbox_locked(services: Services, tenant: TenantSnapshot, stored: list[StoredEvent]) -> None:
+    """Tell a box's owner (its e-mail address) that wrong PINs locked it: someone may be guessing."""
+    from domain.actions.mailbox import LOCK_SECONDS
+
+    for source, box, to in _to_box_owners(services, tenant, stored, "mail_mailbox_locked"):
+        message = mailbox_locked_message(source, tenant, sender=services.settings.smtp_from, to=to,
+                                         lock_minutes=LOCK_SECONDS // 60)
+        services.mailer.send(message)
+        record(services, source, [MailboxLockMailed(box=box, to=to, message_id=message["Message-ID"])])

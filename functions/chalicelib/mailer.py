@@ -78,6 +78,17 @@ def mailer_from_settings(settings: Settings) -> Mailer | None:
     return None
 
 
+def _headed(sender: str, to: str, subject: str, when: datetime, message_id: str) -> EmailMessage:
+    """A message with its headers set (the Message-ID derived from an event id, so a retry is recognisable)."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = message_id
+    return msg
+
+
 def voicemail_message(left: StoredEvent, tenant: TenantSnapshot, *, sender: str, to: str,
                       audio: tuple[bytes, str] | None = None) -> EmailMessage:
     """The mail for a VoicemailLeft event; its Message-ID is derived from the event id."""
@@ -86,12 +97,7 @@ def voicemail_message(left: StoredEvent, tenant: TenantSnapshot, *, sender: str,
     seconds = int(data.get("duration") or 0)
     length = f"{seconds // 60}:{seconds % 60:02d}"
     when = datetime.fromisoformat(left.occurred_at).astimezone(ZoneInfo(tenant.timezone))
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = f"Voicemail from {caller} ({length})"
-    msg["Date"] = format_datetime(when)
-    msg["Message-ID"] = f"<voicemail-{left.event_id}@vpbx>"
+    msg = _headed(sender, to, f"Voicemail from {caller} ({length})", when, f"<voicemail-{left.event_id}@vpbx>")
     msg.set_content(
         f"New voicemail in box {data.get('box', '')}.\n\n"
         f"From:     {caller}\n"
@@ -104,6 +110,25 @@ def voicemail_message(left: StoredEvent, tenant: TenantSnapshot, *, sender: str,
         maintype, _, subtype = content_type.partition("/")
         ext = {"mpeg": "mp3", "x-wav": "wav", "wave": "wav"}.get(subtype, subtype)
         msg.add_attachment(body, maintype=maintype, subtype=subtype, filename=f"voicemail-{left.event_id}.{ext}")
+    return msg
+
+
+def mailbox_locked_message(locked: StoredEvent, tenant: TenantSnapshot, *, sender: str, to: str,
+                           lock_minutes: int) -> EmailMessage:
+    """The mail telling a box's owner that wrong PINs locked it (a MailboxLocked event)."""
+    data = locked.data
+    box = str(data.get("box", ""))
+    caller = str(data.get("caller") or "an unknown caller")
+    when = datetime.fromisoformat(locked.occurred_at).astimezone(ZoneInfo(tenant.timezone))
+    msg = _headed(sender, to, f"Voicemail box {box} locked after wrong PINs", when,
+                  f"<mailbox-locked-{locked.event_id}@vpbx>")
+    msg.set_content(
+        f"Someone entered wrong PINs for voicemail box {box} too many times, so it is locked: nobody can\n"
+        f"listen to its messages by phone for up to {lock_minutes} minutes, even with the right PIN.\n\n"
+        f"Last wrong PIN: {when:%Y-%m-%d %H:%M:%S %Z}\n"
+        f"From:           {caller}\n"
+        f"Call:           {locked.stream_id.removeprefix('call-')}\n\n"
+        f"If this was not you, choose a new PIN (voicemail page, My voicemail PIN) and tell your administrator.\n")
     return msg
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from chalicelib.auth import hash_pin
+from chalicelib.mailer import RecordingMailer
 from domain.tenant import TenantConfigPatched
 from tests.conftest import call_params
 from tests.projections.scenario import Calls, actions, sid
@@ -138,6 +139,7 @@ def test_ten_wrong_pins_within_an_hour_lock_the_box_even_for_the_right_pin_until
         services, gateway, clock) -> None:  # type: ignore[no-untyped-def]
     calls = Calls(gateway, clock)
     set_pin(services, "101", "2468")
+    services.mailer = RecordingMailer()
     # given someone guessing 101's PIN from 103's phone: three calls of three tries, then one more guess
     guesses = iter(f"{n:04d}#" for n in range(1000, 1010))
     for k, tries in enumerate((3, 3, 3, 1)):
@@ -146,6 +148,10 @@ def test_ten_wrong_pins_within_an_hour_lock_the_box_even_for_the_right_pin_until
         for _ in range(tries):
             phone.press(next(guesses))
         phone.hang_up()
+    # then the tenth wrong PIN locked the box, and its owner was told once, by e-mail, without the digits
+    [mail] = services.mailer.sent
+    assert (mail["To"], mail["Subject"]) == ("sam@demo.test", "Voicemail box 101 locked after wrong PINs")
+    assert DESK_103 in mail.get_content() and "1009" not in mail.get_content()
     # when the owner then dials *97 and enters the right PIN, the box stays shut
     owner = Phone(calls, sid(90), DESK_101, "*97")
     assert said(owner.press("2468#")) == [
@@ -154,6 +160,7 @@ def test_ten_wrong_pins_within_an_hour_lock_the_box_even_for_the_right_pin_until
     clock.advance(3600)
     later = Phone(calls, sid(91), DESK_101, "*97")
     assert said(later.press("2468#")) == ["You have no messages. Goodbye."]
+    assert len(services.mailer.sent) == 1
     # the guesses are in the log as refusals of box 101, never as the digits entered
     refused = [e for k in range(4) for e in services.store.load(f"call-{sid(80 + k)}")[0]
                if e.event_type == "MailboxPinRefused"]

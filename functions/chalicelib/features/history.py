@@ -13,6 +13,7 @@ from weakref import WeakKeyDictionary
 
 from chalicelib import crm
 from chalicelib.bootstrap import Services
+from domain.actions.mailbox import LOCK_AFTER, LOCK_SECONDS
 from domain.calls.state import TERMINAL, CallState
 from domain.events import StoredEvent
 from domain.routing.engine import Callback, plan_of
@@ -82,8 +83,6 @@ class CallHistory:
         elif e.event_type == "VoicemailDeleted":
             self.mailboxes.get(str(d.get("box", "")), {}).pop(str(d.get("message", "")), None)
         elif e.event_type == "MailboxPinRefused":
-            from domain.actions.mailbox import LOCK_AFTER
-
             times = self.pin_refused.setdefault(str(d.get("box", "")), [])
             times.append(e.recorded_at)
             del times[:-LOCK_AFTER]
@@ -165,7 +164,8 @@ MAILBOX_LIMIT = 100
 def mailbox_facts(services: Services, tenant: TenantSnapshot, state: CallState, cb: Callback,
                   plan: Plan) -> dict[str, Any]:
     """For a plan that lets callers open a voicemail box: the boxes' messages (copies, each with ``heard``) and,
-    when the call is at a box's PIN prompt, whether the digits just entered are its PIN (``pin_ok``)."""
+    when the call is at a box's PIN prompt, whether the digits just entered are its PIN (``pin_ok``) and the box's
+    wrong PINs within the lock's window (``pin_refusals``, ``pin_locked``)."""
     from chalicelib.auth import verify_pin
 
     history = call_history(services, tenant.tenant_id)
@@ -179,17 +179,18 @@ def mailbox_facts(services: Services, tenant: TenantSnapshot, state: CallState, 
         box = tenant.section("voicemail_boxes").get(str(scratch.get("box"))) or {}
         digits = cb.params.get("Digits", "").rstrip("#")
         facts["pin_ok"] = bool(digits and box.get("pin_hash") and verify_pin(str(box["pin_hash"]), digits))
-        facts["pin_locked"] = pin_locked(history, str(scratch.get("box")), services.clock())
+        recent = pin_refusals(history, str(scratch.get("box")), services.clock())
+        facts["pin_refusals"] = recent
+        facts["pin_locked"] = recent >= LOCK_AFTER
     return facts
 
 
-def pin_locked(history: CallHistory, box: str, now: Any) -> bool:
-    """LOCK_AFTER wrong PINs for the box within the last LOCK_SECONDS (from any call, any phone)."""
-    from domain.actions.mailbox import LOCK_AFTER, LOCK_SECONDS
-
+def pin_refusals(history: CallHistory, box: str, now: Any) -> int:
+    """How many wrong PINs the box had within the last LOCK_SECONDS (from any call, any phone; at most
+    LOCK_AFTER are kept, which is all the lock needs)."""
     with _lock:
         times = list(history.pin_refused.get(box, ()))
-    return len(times) >= LOCK_AFTER and now.timestamp() - _seconds(times[-LOCK_AFTER]) < LOCK_SECONDS
+    return sum(1 for t in times if now.timestamp() - _seconds(t) < LOCK_SECONDS)
 
 
 def facts_needed(plan: Plan, tenant: TenantSnapshot) -> set[str]:
