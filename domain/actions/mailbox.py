@@ -164,6 +164,7 @@ def _play(node: Node, ctx: Context, scratch: Mapping[str, Any], *before: Instruc
 def _resume(node: Node, ctx: Context) -> Outcome:
     scratch = dict(ctx.scratch)
     digits = ctx.params.get("Digits", "").rstrip("#")
+    digits = digits if digits.isdigit() else ""  # "hangup", "*": nothing entered (never a wrong PIN)
     stage = scratch.get("stage")
     if stage == "box":
         tries = int(scratch.get("tries", 0)) + 1
@@ -184,9 +185,10 @@ def _resume(node: Node, ctx: Context) -> Outcome:
         wrong: tuple[DomainEvent, ...] = (MailboxPinRefused(box=box),) if digits else ()
         if digits and int(ctx.facts.get("pin_refusals") or 0) + 1 == LOCK_AFTER:  # this one locks the box
             wrong = (*wrong, MailboxLocked(box=box, caller=ctx.call.from_number))
+        said = (_said("mailbox_wrong_pin", node, ctx),) if digits else ()  # nothing entered: just asked again
         if tries >= MAX_PIN_TRIES:
-            return _goodbye(node, ctx, "goodbye", refused, wrong, _said("mailbox_wrong_pin", node, ctx))
-        asked = _ask(node, ctx, "mailbox_pin", {**scratch, "tries": tries}, _said("mailbox_wrong_pin", node, ctx))
+            return _goodbye(node, ctx, "goodbye", refused, wrong, *said)
+        asked = _ask(node, ctx, "mailbox_pin", {**scratch, "tries": tries}, *said)
         return Wait(asked.instructions, inputs={**asked.inputs, **refused}, events=wrong, scratch=asked.scratch)
     if stage == "play":
         queue, i, gone = list(scratch["queue"]), int(scratch["i"]), list(scratch.get("gone") or ())

@@ -114,6 +114,13 @@ def test_98_asks_which_box_and_ends_the_call_after_three_wrong_pins(services, ga
     phone.press("0000#")
     phone.press("1234#")
     assert said(phone.press("2467#")) == ["That PIN is not correct.", "Goodbye."] and "<Hangup/>" in phone.last
+    # a try with nothing entered (or the gateway's "hangup") uses a try but is not a wrong PIN for the lock
+    other = Phone(calls, sid(68), APP_102, "*98")
+    other.press("101#")
+    assert said(other.press("hangup")) == ["Please enter your PIN, then press pound."]
+    refused = [e.event_type for n in (65, 68) for e in services.store.load(f"call-{sid(n)}")[0]
+               if e.event_type == "MailboxPinRefused"]
+    assert len(refused) == 3
     # a box without a PIN is never opened by *98 (anyone at any phone could listen), only by its owner's *97
     other = Phone(calls, sid(66), DESK_101, "*98")
     assert said(other.press("102#")) == ["This mailbox has no PIN and cannot be opened from this phone. Goodbye."]
