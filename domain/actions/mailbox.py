@@ -173,8 +173,8 @@ def _resume(node: Node, ctx: Context) -> Outcome:
         unknown: dict[str, Any] = {"box": digits, "error": f"no voicemail box {digits}" if digits else "nothing entered"}
         if tries >= MAX_BOX_TRIES:
             return _goodbye(node, ctx, "goodbye", unknown)
-        return _retry(_ask(node, ctx, "mailbox_number", {"stage": "box", "tries": tries},
-                           _said("mailbox_unknown", node, ctx)), unknown)
+        told = (_said("mailbox_unknown", node, ctx),) if digits else ()
+        return _retry(_ask(node, ctx, "mailbox_number", {"stage": "box", "tries": tries}, *told), unknown)
     if stage == "pin":
         box, tries = str(scratch["box"]), int(scratch.get("tries", 0)) + 1
         if ctx.facts.get("pin_locked"):  # too many wrong PINs lately, from any phone: even the right one waits

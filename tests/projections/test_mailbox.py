@@ -110,6 +110,7 @@ def test_98_asks_which_box_and_ends_the_call_after_three_wrong_pins(services, ga
     phone = Phone(calls, sid(65), APP_102, "*98")
     assert said(phone.last) == ["Please enter your mailbox number, then press pound."]
     assert said(phone.press("999#")) == ["There is no such mailbox.", "Please enter your mailbox number, then press pound."]
+    assert said(phone.press()) == ["Please enter your mailbox number, then press pound."]  # nothing: asked again
     assert said(phone.press("101#")) == ["Please enter your PIN, then press pound."]
     phone.press("0000#")
     phone.press("1234#")
