@@ -2,7 +2,8 @@
 
 vpbx places and steers calls through this port only: ``create_call`` (outbound leg that fetches
 ``url`` when answered), ``update_call`` (redirect to a new URL, replace the TwiML, or complete),
-``hangup``. ``TwilioRestGateway`` speaks HTTP; ``RecordingGateway`` records what would have been
+``hangup``, and ``hold_participant`` (a call in a conference put on hold or taken off it, with the
+Conferences and Participants resources: the others in the room stay connected). ``TwilioRestGateway`` speaks HTTP; ``RecordingGateway`` records what would have been
 sent, for tests and for the embedded default where no gateway is configured.
 
 Invariant: a request the gateway may not have processed (connection error, connect timeout, 5xx, 429)
@@ -64,6 +65,11 @@ class GatewayApi(Protocol):
         """End a call whatever its state."""
         ...
 
+    def hold_participant(self, room: str, call_sid: str, *, hold: bool, hold_url: str = "") -> None:
+        """Put call ``call_sid``, a participant of the conference in progress named ``room``, on hold (it
+        hears ``hold_url``, else the gateway's own music) or take it off hold; the others stay in the room."""
+        ...
+
 
 def _update_params(url: str | None, twiml: str | None, status: str | None) -> dict[str, str]:
     given = [name for name, value in (("url", url), ("twiml", twiml), ("status", status)) if value is not None]
@@ -123,12 +129,19 @@ class TwilioRestGateway:
 
     def _post(self, url: str, data: list[tuple[str, str]] | dict[str, str], *, idempotent: bool = True
               ) -> CallResource:
+        body = self._send("POST", url, data=data, idempotent=idempotent)
+        return CallResource(sid=str(body.get("sid", "")), status=str(body.get("status", "")),
+                            to=str(body.get("to", "")), from_=str(body.get("from", "")), raw=body)
+
+    def _send(self, method: str, url: str, *, data: Any = None, params: Mapping[str, str] | None = None,
+              idempotent: bool = True) -> dict[str, Any]:
+        """One request with the retry rules of the module docstring; the gateway's JSON answer."""
         last: Exception | None = None
         for attempt in range(self.retries + 1):
             if attempt:
                 self._sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                response = self._session.post(url, data=data, timeout=self.timeout)
+                response = self._session.request(method, url, data=data, params=params, timeout=self.timeout)
             except requests.ReadTimeout as exc:
                 # The gateway got the request and may have acted on it: creating the call again would ring
                 # the callee twice, so only idempotent requests (update, hang up) are sent again.
@@ -146,9 +159,8 @@ class TwilioRestGateway:
             if response.status_code >= 400:
                 raise GatewayError(f"gateway refused ({response.status_code}): {_message(response)}",
                                    response.status_code, response.text)
-            body = response.json()
-            return CallResource(sid=str(body.get("sid", "")), status=str(body.get("status", "")),
-                                to=str(body.get("to", "")), from_=str(body.get("from", "")), raw=body)
+            body: dict[str, Any] = response.json()
+            return body
         assert last is not None
         raise last
 
@@ -168,6 +180,30 @@ class TwilioRestGateway:
 
     def hangup(self, sid: str) -> CallResource:
         return self.update_call(sid, status="completed")
+
+    def hold_participant(self, room: str, call_sid: str, *, hold: bool, hold_url: str = "") -> None:
+        if not room or not call_sid:
+            raise ValueError("hold_participant needs a conference name and a call sid")
+        conference = self._conference_sid(room)
+        url = f"{self.base_url}/Accounts/{self.account_sid}/Conferences/{conference}/Participants/{call_sid}.json"
+        self._post(url, _hold_params(hold, hold_url))
+
+    def _conference_sid(self, room: str) -> str:
+        """The sid of the conference in progress named ``room`` (the Participants resource is under it)."""
+        body = self._send("GET", f"{self.base_url}/Accounts/{self.account_sid}/Conferences.json",
+                          params={"FriendlyName": room, "Status": "in-progress"})
+        found = [c for c in body.get("conferences") or () if c.get("friendly_name", room) == room]
+        if not found:
+            raise GatewayError(f"no conference named {room!r} is in progress", 404)
+        return str(found[0]["sid"])
+
+
+def _hold_params(hold: bool, hold_url: str) -> dict[str, str]:
+    params = {"Hold": "true" if hold else "false"}
+    if hold and hold_url:
+        params["HoldUrl"] = hold_url
+        params["HoldMethod"] = "GET"
+    return params
 
 
 def _message(response: requests.Response) -> str:
@@ -222,6 +258,9 @@ class RecordingGateway:
 
     def hangup(self, sid: str) -> CallResource:
         return self.update_call(sid, status="completed")
+
+    def hold_participant(self, room: str, call_sid: str, *, hold: bool, hold_url: str = "") -> None:
+        self._record("hold", call_sid, {"Room": room, **_hold_params(hold, hold_url)})
 
     def created(self) -> list[GatewayRequest]:
         with self._lock:

@@ -24,6 +24,7 @@ class FakeGatewayServer:
         self.received: list[dict[str, object]] = []
         self.script: list[int] = []
         self.delay_first = 0.0
+        self.rooms: set[str] = set()  # conferences in progress, by name
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,6 +49,19 @@ class FakeGatewayServer:
                     self.wfile.write(raw)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client timed out first, on purpose
+
+            def do_GET(self) -> None:  # noqa: N802 - the Conferences list, filtered like Twilio's
+                query = parse_qs(self.path.partition("?")[2])
+                outer.received.append({"path": self.path, "auth": self.headers.get("Authorization"), "query": query})
+                names = query.get("FriendlyName", [""])
+                rooms = [{"sid": "CF" + "b" * 32, "friendly_name": names[0], "status": "in-progress"}] \
+                    if names[0] in outer.rooms and query.get("Status") == ["in-progress"] else []
+                raw = json.dumps({"conferences": rooms}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -181,3 +195,23 @@ def test_a_create_that_timed_out_is_not_sent_twice(fake_server: FakeGatewayServe
         gw.create_call("+15550003000", "+15550001000", "https://x/voice")
     threading.Event().wait(0.7)
     assert len(fake_server.received) == 1
+
+
+def test_hold_finds_the_conference_in_progress_by_name_and_holds_the_participant(
+        fake_server: FakeGatewayServer) -> None:
+    # given a conference in progress named cc-CA1
+    fake_server.rooms.add("cc-CA1")
+    gw = client(fake_server)
+    # when its caller is put on hold with music, then taken back
+    gw.hold_participant("cc-CA1", "CA1", hold=True, hold_url="https://cdn.example.com/hold.mp3")
+    gw.hold_participant("cc-CA1", "CA1", hold=False)
+    # then each looked the conference up by name (in progress only) and updated the call's participant
+    lookups, holds = fake_server.received[0::2], fake_server.received[1::2]
+    assert all(r["query"] == {"FriendlyName": ["cc-CA1"], "Status": ["in-progress"]} for r in lookups)
+    assert [r["path"] for r in holds] == [f"/2010-04-01/Accounts/{ACCOUNT}/Conferences/CF{'b' * 32}/Participants/CA1.json"] * 2
+    assert [r["form"] for r in holds] == [
+        {"Hold": ["true"], "HoldUrl": ["https://cdn.example.com/hold.mp3"], "HoldMethod": ["GET"]}, {"Hold": ["false"]}]
+    # and a room that is not in progress is a clear error, with nothing updated
+    with pytest.raises(GatewayError, match="no conference named 'cc-CA9' is in progress"):
+        gw.hold_participant("cc-CA9", "CA9", hold=True)
+    assert len(fake_server.received) == 5

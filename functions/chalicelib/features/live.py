@@ -2,7 +2,9 @@
 
 Each is "divert the call to a detached node" (pure: ``engine.divert``), appended to the call's
 stream under its expected version, then the gateway is told to run the new LaML on that leg
-(``gateway_api.update_call(twiml=...)``).
+(``gateway_api.update_call(twiml=...)``). Hold and resume of a call-center call talking with its agent
+in a conference room are the exception: the event is appended the same way, then the caller's
+participant is held or released in the room (``gateway_api.hold_participant``), keeping the agent.
 """
 
 from __future__ import annotations
@@ -93,9 +95,63 @@ def transfer(services: Services, tenant_id: str, call_sid: str, to: str, *, by: 
                        reason={"feature": "transfer", "to": to, "by": by})
 
 
+def _agent_room(services: Services, tenant: TenantSnapshot, call_sid: str) -> tuple[str, str]:
+    """(agent, conference room) when a call-center agent is talking with this call in a room, else ("", "")."""
+    from chalicelib.callcenter.streams import load_agent
+
+    for ext in tenant.section("extensions"):
+        state, _ = load_agent(services, tenant.tenant_id, ext)
+        if state.call_sid == call_sid and state.room:
+            return ext, state.room
+    return "", ""
+
+
+def _record_in_room(services: Services, tenant_id: str, call_sid: str, event: Any, *, request_id: str,
+                    held: bool) -> None:
+    """Append a hold or resume of a call kept in its conference room; ``held``: what it must be now."""
+    from chalicelib.envelopes import decode_all, wrap
+    from domain.calls.state import fold
+    from domain.ports import ConcurrencyError
+
+    stream = f"call-{call_sid}"
+    for _ in range(8):
+        stored, version = services.store.load(stream)
+        if not stored or stored[0].tenant_id != tenant_id:
+            raise FeatureError(404, f"no call {call_sid!r} in this tenant", "/sid")
+        if any(e.correlation_id == request_id for e in stored):
+            raise FeatureError(409, "this request was already applied", "")
+        if fold(decode_all(stored)).ended:
+            raise FeatureError(409, f"call {call_sid} has ended", "/sid")
+        marks = [e.event_type for e in stored if e.event_type in ("CallHeld", "CallResumed")]
+        if (bool(marks) and marks[-1] == "CallHeld") != held:
+            raise FeatureError(409, f"call {call_sid} is {'not ' if held else 'already '}on hold", "/sid")
+        try:
+            services.store.append(stream, wrap([event], tenant_id=tenant_id, stream_id=stream, expected_version=version,
+                                               now=services.clock(), new_id=services.new_id,
+                                               correlation_id=request_id), version)
+            return
+        except ConcurrencyError:
+            continue
+    raise FeatureError(503, "the call is changing too fast; try again")
+
+
 def hold(services: Services, tenant_id: str, call_sid: str, *, by: str = "", request_id: str) -> Diverted:
-    """Hold: the caller hears the tenant's hold music (or the hold prompt) until resumed or transferred."""
-    from domain.actions.call_features import CallHeld, hold_doc
+    """Hold: the caller hears the tenant's hold music (or the hold prompt) until resumed or transferred.
+
+    A call-center call talking with its agent in a conference room stays in the room: the caller is put
+    on hold there (the gateway's Participants resource), so the agent's leg stays up and resume takes
+    the caller back. Any other call is diverted to the hold music, which ends its dial (the person it
+    talked with is released) and resume rings an extension again."""
+    from domain.actions.call_features import CallHeld, hold_doc, hold_music
+
+    tenant = services.tenants.get(tenant_id)
+    agent, room = _agent_room(services, tenant, call_sid) if tenant is not None else ("", "")
+    if room and tenant is not None:
+        music = hold_music(tenant)
+        _record_in_room(services, tenant_id, call_sid, CallHeld(by=by or agent, music=music), request_id=request_id,
+                        held=False)
+        services.gateway.hold_participant(room, call_sid, hold=True, hold_url=music)
+        return Diverted(call_sid, "", ("CallHeld",))
 
     def make(tenant: TenantSnapshot, state: CallState) -> tuple[dict[str, Any], tuple[Any, ...]]:
         doc = hold_doc(tenant, state.step + 1)
@@ -105,8 +161,20 @@ def hold(services: Services, tenant_id: str, call_sid: str, *, by: str = "", req
 
 
 def resume(services: Services, tenant_id: str, call_sid: str, to: str, *, request_id: str) -> Diverted:
-    """Take a held call back: ring extension ``to`` again (its busy/no-answer rules apply)."""
+    """Take a held call back: ring extension ``to`` again (its busy/no-answer rules apply); a call held in its
+    call-center room is taken off hold there, back with its agent (``to`` may only name that agent)."""
     from domain.actions.call_features import CallResumed
+
+    tenant = services.tenants.get(tenant_id)
+    agent, room = _agent_room(services, tenant, call_sid) if tenant is not None else ("", "")
+    if room:
+        if to and to != agent:
+            raise FeatureError(409, f"to: the caller is on hold with agent {agent}, who takes it back; "
+                                    "transfer the call to send it elsewhere", "/to")
+        _record_in_room(services, tenant_id, call_sid, CallResumed(to=agent, by=agent), request_id=request_id,
+                        held=True)
+        services.gateway.hold_participant(room, call_sid, hold=False)
+        return Diverted(call_sid, "", ("CallResumed",))
 
     def make(tenant: TenantSnapshot, state: CallState) -> tuple[dict[str, Any], tuple[Any, ...]]:
         if not tenant.section("extensions").get(to):
