@@ -5,17 +5,23 @@ user's box (``extensions.<ext>.voicemail``)."""
 from __future__ import annotations
 
 from domain.actions.base import Context, Finish, Outcome, SimpleAction, Wait, register
+from domain.actions.dial import extension_config
 from domain.calls.events import VoicemailLeft
 from domain.instructions import Hangup, Instruction, Play, Record, Say
 from domain.prompts import say
 from domain.routing.plan import Node
+from domain.tenant import TenantSnapshot
+
+
+def box_of(tenant: TenantSnapshot, extension: str) -> str:
+    """An extension's voicemail box: its ``voicemail``, else the box named like the extension."""
+    return str(extension_config(tenant, extension).get("voicemail") or extension)
 
 
 def _box(node: Node, ctx: Context) -> str:
     if node.data.get("box"):
         return str(node.data["box"])
-    ext = ctx.tenant.section("extensions").get(str(node.data.get("extension", ""))) or {}
-    return str(ext.get("voicemail") or node.data.get("extension", ""))
+    return box_of(ctx.tenant, str(node.data.get("extension", "")))
 
 
 def _enter(node: Node, ctx: Context) -> Outcome:

@@ -34,6 +34,7 @@ import phonenumbers
 from phonenumbers import shortnumberinfo
 
 from domain.actions.dial import extension_config
+from domain.actions.voicemail import box_of
 from domain.routing.plan import Plan, parse_plan
 from domain.tenant import TenantSnapshot
 
@@ -148,7 +149,7 @@ def device_plan(tenant: TenantSnapshot, to: str, caller: str = "") -> Plan | Non
             node["children"] = {"_": {"id": "internal-voicemail", "action": "voicemail", "data": {"box": box}}}
         return parse_plan(DEVICE_PLAN, 0, {"root": node})
     if to == OWN_MAILBOX:  # the caller's box (as the voicemail action finds it): without a PIN it opens to this phone
-        own = str(extension_config(tenant, caller).get("voicemail") or caller)
+        own = box_of(tenant, caller)
         return parse_plan(DEVICE_PLAN, 0, {"root": {"id": "mailbox", "action": "voicemail_access",
                                                     "data": {"box": own, "pin": "if_set"}}})
     if to == ANY_MAILBOX:

@@ -51,9 +51,10 @@ def _own(kind: str) -> Any:
 
 
 def own_boxes(snapshot: Any, extension: str) -> set[str]:
-    """The voicemail boxes of an extension: its ``voicemail`` box (the voicemail action's rule: else its number)."""
-    ext = snapshot.section("extensions").get(extension) or {}
-    return {extension, str(ext.get("voicemail") or extension)}
+    """The voicemail boxes an extension's person reads: its box, and the one named like the extension."""
+    from domain.actions.voicemail import box_of
+
+    return {extension, box_of(snapshot, extension)}
 
 
 def with_mailbox_state(out: Any, tenant: str, since: str, rows: list[Any]) -> list[Any]:
@@ -193,6 +194,7 @@ def my_voicemail_pin() -> Response:
     from chalicelib.api.http import json_body
     from chalicelib.api.state import change
     from chalicelib.auth import hash_pin
+    from domain.actions.voicemail import box_of
     from domain.tenant import TenantConfigPatched, TenantSnapshot
 
     try:
@@ -206,8 +208,7 @@ def my_voicemail_pin() -> Response:
             raise ApiError(409, "you have no extension, so no voicemail box", "/pin")
 
         def decide(snapshot: TenantSnapshot) -> list[TenantConfigPatched]:
-            ext = snapshot.section("extensions").get(user.extension) or {}
-            box = str(ext.get("voicemail") or user.extension)
+            box = box_of(snapshot, user.extension)
             if box not in snapshot.section("voicemail_boxes"):
                 raise ApiError(409, f"extension {user.extension} has no voicemail box", "/pin")
             why = weak_pin(pin, box, user.extension)

@@ -169,11 +169,14 @@ def mailbox_facts(services: Services, tenant: TenantSnapshot, state: CallState, 
     from chalicelib.auth import verify_pin
 
     history = call_history(services, tenant.tenant_id)
-    with _lock:  # per box, the newest MAILBOX_LIMIT messages (what a caller can go through by phone)
-        facts: dict[str, Any] = {"mailboxes": {box: [dict(m) for m in list(found.values())[-MAILBOX_LIMIT:]]
-                                               for box, found in history.mailboxes.items() if found}}
     node = plan.nodes.get(state.awaiting)
     scratch = state.scratch.get(state.awaiting) or {}
+    # the boxes this webhook can open: named by the plan, chosen earlier in the call, or being entered now
+    boxes = {str(n.data.get("box")) for n in plan.nodes.values() if n.action == "voicemail_access"}
+    boxes |= {str(scratch.get("box") or ""), cb.params.get("Digits", "").rstrip("#")}
+    with _lock:  # per box, the newest MAILBOX_LIMIT messages (what a caller can go through by phone)
+        facts: dict[str, Any] = {"mailboxes": {box: [dict(m) for m in list(found.values())[-MAILBOX_LIMIT:]]
+                                               for box in boxes if (found := history.mailboxes.get(box))}}
     if node is not None and node.action == "voicemail_access" and scratch.get("stage") == "pin" \
             and cb.kind == "action" and cb.node == state.awaiting:
         box = tenant.section("voicemail_boxes").get(str(scratch.get("box"))) or {}

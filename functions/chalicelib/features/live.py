@@ -42,14 +42,14 @@ def _base(services: Services, tenant_id: str) -> str:
     return services.settings.public_url + f"/webhooks/{tenant_id}"
 
 
-def divert_call(services: Services, tenant_id: str, call_sid: str, make: Any, *, request_id: str,
-                reason: Mapping[str, Any]) -> Diverted:
-    """Divert a live call of ``tenant_id``: ``make(tenant, state) -> (node doc, extra events)``."""
+def _append_to_live_call(services: Services, tenant_id: str, call_sid: str, *, request_id: str,
+                         build: Any) -> Any:
+    """Append what ``build(stored, state) -> (events, result)`` decides to a live call of ``tenant_id`` at the
+    version it read (read again on a race); returns ``result``. A call of another tenant is a 404; an ended
+    call, or a request already applied, a 409."""
     from chalicelib.envelopes import decode_all, wrap
-    from chalicelib.laml import render_laml
     from domain.calls.state import fold
     from domain.ports import ConcurrencyError
-    from domain.routing.engine import divert
 
     stream = f"call-{call_sid}"
     for _ in range(8):
@@ -61,22 +61,35 @@ def divert_call(services: Services, tenant_id: str, call_sid: str, make: Any, *,
             raise FeatureError(409, "this request was already applied", "")
         if state.ended:
             raise FeatureError(409, f"call {call_sid} has ended ({state.status})", "/sid")
-        tenant = services.tenants.get(tenant_id)
-        assert tenant is not None
-        doc, extra = make(tenant, state)
-        now = services.clock()
-        decision = divert(state, tenant, now, doc, request_id=request_id, reason=reason)
-        events = (*extra, *decision.events)
-        envelopes = wrap(events, tenant_id=tenant_id, stream_id=stream, expected_version=version, now=now,
-                         new_id=services.new_id, correlation_id=request_id)
+        events, result = build(stored, state)
+        envelopes = wrap(events, tenant_id=tenant_id, stream_id=stream, expected_version=version,
+                         now=services.clock(), new_id=services.new_id, correlation_id=request_id)
         try:
             services.store.append(stream, envelopes, version)
         except ConcurrencyError:
             continue
-        laml = render_laml(decision.instructions, _base(services, tenant_id))
-        services.gateway.update_call(call_sid, twiml=laml)
-        return Diverted(call_sid, laml, tuple(e.event_type for e in events))
+        return result
     raise FeatureError(503, "the call is changing too fast; try again")
+
+
+def divert_call(services: Services, tenant_id: str, call_sid: str, make: Any, *, request_id: str,
+                reason: Mapping[str, Any]) -> Diverted:
+    """Divert a live call of ``tenant_id``: ``make(tenant, state) -> (node doc, extra events)``."""
+    from chalicelib.laml import render_laml
+    from domain.routing.engine import divert
+
+    def build(stored: Any, state: CallState) -> tuple[tuple[Any, ...], Any]:
+        tenant = services.tenants.get(tenant_id)
+        assert tenant is not None
+        doc, extra = make(tenant, state)
+        decision = divert(state, tenant, services.clock(), doc, request_id=request_id, reason=reason)
+        events = (*extra, *decision.events)
+        return events, (events, decision)
+
+    events, decision = _append_to_live_call(services, tenant_id, call_sid, request_id=request_id, build=build)
+    laml = render_laml(decision.instructions, _base(services, tenant_id))
+    services.gateway.update_call(call_sid, twiml=laml)
+    return Diverted(call_sid, laml, tuple(e.event_type for e in events))
 
 
 def transfer(services: Services, tenant_id: str, call_sid: str, to: str, *, by: str = "",
@@ -109,30 +122,14 @@ def _agent_room(services: Services, tenant: TenantSnapshot, call_sid: str) -> tu
 def _record_in_room(services: Services, tenant_id: str, call_sid: str, event: Any, *, request_id: str,
                     held: bool) -> None:
     """Append a hold or resume of a call kept in its conference room; ``held``: what it must be now."""
-    from chalicelib.envelopes import decode_all, wrap
-    from domain.calls.state import fold
-    from domain.ports import ConcurrencyError
 
-    stream = f"call-{call_sid}"
-    for _ in range(8):
-        stored, version = services.store.load(stream)
-        if not stored or stored[0].tenant_id != tenant_id:
-            raise FeatureError(404, f"no call {call_sid!r} in this tenant", "/sid")
-        if any(e.correlation_id == request_id for e in stored):
-            raise FeatureError(409, "this request was already applied", "")
-        if fold(decode_all(stored)).ended:
-            raise FeatureError(409, f"call {call_sid} has ended", "/sid")
+    def build(stored: Any, state: CallState) -> tuple[tuple[Any, ...], None]:
         marks = [e.event_type for e in stored if e.event_type in ("CallHeld", "CallResumed")]
         if (bool(marks) and marks[-1] == "CallHeld") != held:
             raise FeatureError(409, f"call {call_sid} is {'not ' if held else 'already '}on hold", "/sid")
-        try:
-            services.store.append(stream, wrap([event], tenant_id=tenant_id, stream_id=stream, expected_version=version,
-                                               now=services.clock(), new_id=services.new_id,
-                                               correlation_id=request_id), version)
-            return
-        except ConcurrencyError:
-            continue
-    raise FeatureError(503, "the call is changing too fast; try again")
+        return (event,), None
+
+    _append_to_live_call(services, tenant_id, call_sid, request_id=request_id, build=build)
 
 
 def hold(services: Services, tenant_id: str, call_sid: str, *, by: str = "", request_id: str) -> Diverted:
