@@ -82,9 +82,7 @@ class Runner:
     def _apply(self, p: Projection, key: str, e: Any) -> None:
         name = p.name
         if isinstance(p, StreamProjection) and p.stateless:
-            for row in p.evolve(None, e)[1]:
-                self.rows[name][row[0]] = row
-            return
+            return self._apply_stream(p, key, e)  # rows only: no state to look up
         cache = self.cache[name]
         state = cache.get(key)
         if state is None and not (self.fresh and isinstance(p, StreamProjection) and e.version == 1):
